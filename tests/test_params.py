@@ -1,0 +1,73 @@
+"""Params files: extends, validation errors that name the file and the key."""
+
+from pathlib import Path
+
+import pytest
+
+from vqvae_lib.config import ConfigError
+from vqvae_lib.params import load_params
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    return p
+
+
+def test_every_shipped_params_file_validates():
+    files = sorted((REPO / "params").rglob("*.yaml"))
+    assert len(files) >= 15
+    names = set()
+    for f in files:
+        if f.name == "base.yaml":
+            continue
+        params = load_params(f)
+        assert params.name not in names, f"two params files use the name {params.name}"
+        names.add(params.name)
+    assert {"demo", "tiny", "jamendo-run4", "msd-pretrain-type1", "mtat-run1"} <= names
+
+
+def test_extends_merges_and_the_run_file_wins(tmp_path):
+    write(tmp_path, "base.yaml", "data: {tag: {kind: demo, n_clips: 40}}\n"
+          "features: {frames: 64, workers: 1}\n")
+    run = write(tmp_path, "run.yaml", "extends: base.yaml\nname: r\nfeatures: {frames: 32}\n")
+    params = load_params(run)
+    assert params.features.frames == 32 and params.features.workers == 1
+    assert params.data.tag.n_clips == 40
+    assert params.tag.lr == pytest.approx(2e-4)  # the paper's default
+
+
+@pytest.mark.parametrize("text, words", [
+    ("name: r\ndata: {tag: {kind: demo}}\nfeatures: {frame: 64}\n", ["features", "'frame'"]),
+    ("name: r\ndata: {tag: {kind: demo}}\npretrain: {lr: fast}\n", ["pretrain.lr", "'fast'"]),
+    ("data: {tag: {kind: demo}}\n", ["name", "missing"]),
+    ("name: r\ndata: {tag: {kind: demo}}\nvqvae: {kind: type3}\n", ["vqvae.kind", "type1"]),
+    ("name: r\ndata: {tag: {kind: demo}}\nsteps: [extract, train]\n", ["unknown step", "train"]),
+    ("name: r\ndata: {tag: {kind: jamendo}}\n", ["data.tag", "metadata_dir"]),
+    ("name: r\ndata: {tag: {kind: demo}}\ntag: {batch_size: 0}\n", ["tag", "batch_size"]),
+])
+def test_bad_values_name_the_file_and_key(tmp_path, text, words):
+    path = write(tmp_path, "bad.yaml", text)
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    message = str(err.value)
+    assert str(path) in message
+    for word in words:
+        assert word in message
+
+
+def test_missing_extended_file_is_named(tmp_path):
+    path = write(tmp_path, "run.yaml", "extends: nowhere.yaml\nname: r\n")
+    with pytest.raises(ConfigError, match="nowhere.yaml: params file not found"):
+        load_params(path)
+
+
+def test_cli_check_reports_a_bad_params_file_with_exit_2(tmp_path, capsys):
+    from vqvae_lib.cli import main
+
+    path = write(tmp_path, "bad.yaml", "name: r\ndata: {tag: {kind: demo}}\nseed: many\n")
+    assert main(["check", str(path)]) == 2
+    assert "seed" in capsys.readouterr().err

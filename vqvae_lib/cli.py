@@ -1,0 +1,128 @@
+"""Command line: ``vqvae-kit`` (or ``python -m vqvae_lib``).
+
+    vqvae-kit run PARAMS.yaml [--from STEP] [--to STEP] [--force]
+    vqvae-kit check PARAMS.yaml [--json]
+    vqvae-kit extract PARAMS.yaml [--shard I/N | --merge N] [--workers W]
+    vqvae-kit evaluate --groundtruth GT.npy --predictions P.npy ...
+    vqvae-kit report OUTPUT_DIRS... [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import ConfigError
+from .params import STEP_NAMES
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="execute the step notebooks of a params file with papermill")
+    p.add_argument("params", help="run-parameter YAML file (e.g. params/demo.yaml)")
+    p.add_argument("--from", dest="start", choices=STEP_NAMES, help="first step to run")
+    p.add_argument("--to", dest="stop", choices=STEP_NAMES, help="last step to run")
+    p.add_argument("--force", action="store_true", help="re-run steps even when up to date")
+    p.add_argument("--outputs", help="folder holding all runs (default: outputs/ beside params/)")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .runner import run_pipeline, summary
+    from .steps import Run
+
+    code = run_pipeline(args.params, outputs_root=args.outputs, start=args.start,
+                        stop=args.stop, force=args.force)
+    if code == 0:
+        print("results:", json.dumps(summary(Run(args.params, args.outputs)), indent=2))
+    return code
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="validate a params file and its datasets (no heavy work)")
+    p.add_argument("params")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--outputs", help="folder holding all runs")
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .check import check_run, describe
+    from .steps import Run
+
+    result = check_run(Run(args.params, args.outputs), progress=not args.json)
+    print(json.dumps(result, indent=2) if args.json else describe(result))
+    main = result
+    if main["missing"]:
+        shown = "\n  ".join(main["missing_examples"])
+        print(f"error: {main['missing']} audio files are missing. Looked for them as in "
+              f"the dataset settings of {result['params']}; first ones:\n  {shown}\n"
+              f"Point the dataset's audio folder at your copy of the audio.", file=sys.stderr)
+        return 2
+    if not result["usable"]:
+        print("error: no readable audio in the dataset", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _add_extract(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("extract", help="01_extract without the notebook: shards and merging")
+    p.add_argument("params")
+    p.add_argument("--shard", help="I/N: extract shard I (0-based) of N, e.g. on machine I")
+    p.add_argument("--merge", type=int, metavar="N", help="merge N finished shards")
+    p.add_argument("--workers", type=int, help="processes (default: features.workers)")
+    p.add_argument("--outputs", help="folder holding all runs")
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from .extract import extract_features, merge_shards
+    from .steps import Run
+
+    run = Run(args.params, args.outputs)
+    shard = None
+    if args.shard:
+        try:
+            i, n = (int(v) for v in args.shard.split("/"))
+        except ValueError:
+            raise ConfigError(f"--shard {args.shard!r}: expected I/N, e.g. 0/4") from None
+        shard = (i, n)
+    for role in run.dataset_roles():
+        out = run.features_dir(role)
+        if args.merge:
+            report = merge_shards(out, args.merge)
+        else:
+            report = extract_features(run.clip_table(role), run.params.features, out,
+                                      workers=args.workers, shard=shard)
+        print(f"[{role}] {out}: {json.dumps(report.get('splits', {}))}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vqvae-kit", description="VQ-VAE music auto-tagging kit (Hung et al., MediaEval 2019)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_run(sub)
+    _add_check(sub)
+    _add_extract(sub)
+    from . import evaluate, report
+
+    evaluate.add_parser(sub).set_defaults(func=evaluate.main)
+    report.add_parser(sub).set_defaults(func=report.main)
+    for name, func in (("run", _cmd_run), ("check", _cmd_check), ("extract", _cmd_extract)):
+        sub.choices[name].set_defaults(func=func)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""Run parameters: one YAML file per run in ``params/``, validated into ``RunParams``.
+
+A file may ``extends: other.yaml`` (path relative to itself); mappings merge key by key
+and the extending file wins, so run files stay short. Relative paths inside dataset
+settings are resolved against the folder of the file that is run.
+
+Every later step reads its settings from here; nothing else holds configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from .config import ConfigError, from_dict, to_dict
+from .datasets import DatasetConfig
+from .features import FeatureConfig
+from .taggers import TaggerConfig
+from .vqvae import VQVAEConfig
+
+STEP_NAMES = ("extract", "pretrain", "reconstruct_visualize", "tag", "evaluate")
+OUTPUTS_ENV = "VQVAE_KIT_OUTPUTS"
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which dataset each role uses.
+
+    Args:
+        tag: the dataset that is tagged and evaluated (step 2 of the paper).
+        pretrain: the dataset the VQ-VAE is pretrained on (step 1; the paper uses the
+            Million Song Dataset). Defaults to ``tag``.
+    """
+
+    tag: DatasetConfig | None = None
+    pretrain: DatasetConfig | None = None
+
+    def __post_init__(self) -> None:
+        if self.tag is None and self.pretrain is None:
+            raise ValueError("data needs a 'tag' dataset, a 'pretrain' dataset, or both")
+
+    @property
+    def pretrain_dataset(self) -> DatasetConfig:
+        return self.pretrain if self.pretrain is not None else self.tag  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Optimisation and hardware settings shared by pretraining and tagging.
+
+    Args:
+        batch_size: clips per step (global batch under DDP).
+        lr: Adam learning rate (the paper: 2e-4).
+        epochs: upper bound on epochs (the paper: 100, with early stopping).
+        patience: epochs without validation improvement before stopping.
+        max_steps: stop after this many optimiser steps in total (quick runs); None = no cap.
+        amp: ``auto`` = bf16 autocast where the hardware has fast bf16 (GPUs, CPUs with
+            AVX512-BF16 or AMX), ``bf16`` = always, ``off`` = fp32.
+        channels_last: None = with bf16 autocast, else a fixed choice.
+        compile: wrap the model in ``torch.compile``.
+        checkpoint_every: also write ``last`` every N steps (0 = at epoch ends only).
+        log_every: write a per-step log row every N steps.
+        num_workers: DataLoader worker processes.
+    """
+
+    batch_size: int = 12
+    lr: float = 2e-4
+    epochs: int = 100
+    patience: int = 10
+    max_steps: int | None = None
+    amp: Literal["auto", "bf16", "off"] = "auto"
+    channels_last: bool | None = None
+    compile: bool = False
+    checkpoint_every: int = 500
+    log_every: int = 10
+    num_workers: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "epochs", "patience", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+
+
+@dataclass(frozen=True)
+class PretrainConfig(TrainingConfig):
+    """Step 1: VQ-VAE pretraining by reconstruction (``TrainingConfig`` plus ``checkpoint``).
+
+    Args:
+        checkpoint: start from this existing pretraining checkpoint instead of training
+            (path relative to the params file); None = train here.
+    """
+
+    checkpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class TagConfig(TrainingConfig):
+    """Step 2: a tagger on the pretrained encoder (``TrainingConfig`` plus the tagger).
+
+    Args:
+        encoder: ``fixed`` freezes the encoder and trains on cached code indices;
+            ``finetune`` trains the encoder too, adding both VQ loss terms.
+        tagger: the classifier (``gru`` or ``cnn``) and its sizes.
+    """
+
+    encoder: Literal["fixed", "finetune"] = "fixed"
+    tagger: TaggerConfig = field(default_factory=TaggerConfig)
+
+
+@dataclass(frozen=True)
+class InspectConfig:
+    """03_reconstruct_visualize settings.
+
+    Args:
+        n_clips: clips per split shown as input/reconstruction pairs.
+        n_audio: clips inverted to audio with Griffin-Lim.
+        griffin_lim_iters: Griffin-Lim iterations (librosa's default is 32).
+        tsne: also draw a t-SNE of the codebook (skipped above 2048 codes).
+        probe_max_iter: iterations of the bag-of-codes logistic-regression probe.
+    """
+
+    n_clips: int = 4
+    n_audio: int = 2
+    griffin_lim_iters: int = 32
+    tsne: bool = True
+    probe_max_iter: int = 500
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """One run: its name, data, features, model, and the settings of each step.
+
+    Everything the run makes goes under ``<outputs>/<name>/``. ``reuse`` maps a step to
+    another params file whose outputs this run reads instead of running the step (runs
+    that share one pretrained VQ-VAE, as the paper's Run-1 to Run-4 do).
+    """
+
+    name: str
+    data: DataConfig
+    description: str = ""
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    threads: int | None = None
+    steps: list[str] = field(default_factory=lambda: list(STEP_NAMES))
+    reuse: dict[str, str] = field(default_factory=dict)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    vqvae: VQVAEConfig = field(default_factory=VQVAEConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    inspect: InspectConfig = field(default_factory=InspectConfig)
+    tag: TagConfig = field(default_factory=TagConfig)
+
+    def __post_init__(self) -> None:
+        if not self.name or any(c in self.name for c in "/\\ ") or self.name.startswith("."):
+            raise ValueError(f"name {self.name!r} must be a plain folder name (no '/', spaces)")
+        for s in list(self.steps) + list(self.reuse):
+            if s not in STEP_NAMES:
+                raise ValueError(f"unknown step {s!r} (steps are: {', '.join(STEP_NAMES)})")
+        if any(s in self.steps and s in self.reuse for s in STEP_NAMES):
+            both = [s for s in STEP_NAMES if s in self.steps and s in self.reuse]
+            raise ValueError(f"step {both[0]!r} is both run here and reused; drop it from 'steps'")
+        if "tag" in self.steps and self.data.tag is None:
+            raise ValueError("steps include 'tag' but data.tag is not set")
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    if path in chain:
+        raise ConfigError(f"{path}: 'extends' loops back to itself via {chain[-1]}")
+    if not path.is_file():
+        where = f" (extended by {chain[-1]})" if chain else ""
+        raise ConfigError(f"{path}: params file not found{where}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: extends: expected a file path, got {parent!r}")
+    return _merge(_read_yaml((path.parent / parent).resolve(), chain + (path,)), data)
+
+
+def resolve_params_path(path: str | os.PathLike) -> Path:
+    """Find a params file given as absolute, relative to the current folder, or relative
+    to a parent folder (notebooks run with the ``notebooks/`` folder as current folder)."""
+    p = Path(path).expanduser()
+    if p.is_absolute():
+        return p
+    for folder in (Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[1]):
+        if (folder / p).is_file():
+            return (folder / p).resolve()
+    return (Path.cwd() / p).resolve()
+
+
+def load_params(path: str | os.PathLike) -> RunParams:
+    """Read, merge (``extends``) and validate a params file.
+
+    Raises:
+        ConfigError: naming the file and the key that is unknown, missing or invalid.
+    """
+    path = resolve_params_path(path)
+    data = _read_yaml(path)
+    return from_dict(RunParams, data, where=str(path))
+
+
+def default_outputs_root(params_path: Path) -> Path:
+    """``$VQVAE_KIT_OUTPUTS`` if set, else the ``outputs/`` folder beside the ``params/``
+    folder holding the file, else ``./outputs``."""
+    env = os.environ.get(OUTPUTS_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    for folder in params_path.resolve().parents:
+        if folder.name == "params":
+            return folder.parent / "outputs"
+    return Path.cwd() / "outputs"
+
+
+def params_to_dict(params: RunParams) -> dict[str, Any]:
+    """Plain data for JSON, YAML and checkpoints."""
+    return to_dict(params)

@@ -1,0 +1,138 @@
+"""Execute the step notebooks of a run with papermill, in order, resumably.
+
+Each executed notebook is written to ``<outputs>/<name>/<NN_step>.ipynb``. A step whose
+fingerprint (params, notebook, upstream steps) is unchanged since it last finished is
+skipped, so re-running a params file resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from .params import STEP_NAMES
+from .steps import NOTEBOOKS_DIR, STEPS, Run, get_step
+
+KERNEL_NAME = "vqvae-kit"
+
+
+def ensure_kernel() -> str:
+    """Register this interpreter as the ``vqvae-kit`` Jupyter kernel inside its own
+    environment, so notebooks never run under another Python that happens to own the
+    name ``python3``. Returns the kernel name."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        if spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
+            return KERNEL_NAME
+    except NoSuchKernel:
+        pass
+    from ipykernel.kernelspec import install
+
+    install(kernel_name=KERNEL_NAME, display_name="Python (vqvae-kit)", prefix=sys.prefix)
+    return KERNEL_NAME
+
+
+def notebook_parameters(run: Run) -> dict[str, str]:
+    """Values the runner can give a step notebook; it passes those the notebook declares."""
+    return {"params_file": str(run.params_path), "outputs_root": str(run.outputs_root)}
+
+
+def _select(start: str | None, stop: str | None) -> list[str]:
+    for s in (start, stop):
+        if s is not None:
+            get_step(s)
+    i = STEP_NAMES.index(start) if start else 0
+    j = STEP_NAMES.index(stop) if stop else len(STEP_NAMES) - 1
+    if i > j:
+        raise ValueError(f"--from {start} comes after --to {stop}")
+    return list(STEP_NAMES[i:j + 1])
+
+
+def run_pipeline(params_path: str | Path, *, outputs_root: str | Path | None = None,
+                 start: str | None = None, stop: str | None = None, force: bool = False,
+                 echo: Callable[[str], None] = print, _seen: tuple[Path, ...] = ()) -> int:
+    """Run the steps of one params file; returns a process exit code (0 = all done).
+
+    Args:
+        params_path: the run's params file.
+        outputs_root: the folder holding all runs (default: ``outputs/`` beside ``params/``).
+        start, stop: first and last step to consider (by name).
+        force: re-run the selected steps even when they are up to date.
+        echo: where progress lines go.
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    run = Run(params_path, outputs_root)
+    if run.params_path in _seen:
+        raise ValueError(f"{run.params_path}: 'reuse' forms a loop")
+    selected = [s for s in _select(start, stop) if s in run.params.steps or s in run.reused]
+    # Runs this one reuses are brought up to date first (each only as far as needed).
+    for step in selected:
+        if step in run.reused:
+            other = run.reused[step]
+            code = run_pipeline(other.params_path, outputs_root=run.outputs_root, stop=step,
+                                echo=echo, _seen=_seen + (run.params_path,))
+            if code != 0:
+                return code
+    run.write_params()
+    kernel = None
+    for step_name in selected:
+        if step_name in run.reused:
+            echo(f"= {step_name}: reused from run {run.owner(step_name).params.name!r}")
+            continue
+        step = get_step(step_name)
+        try:
+            run.require(step_name)
+        except RuntimeError as exc:
+            echo(f"x {step_name}: {exc}")
+            return 1
+        if not force and run.is_done(step_name):
+            echo(f"= {step_name}: up to date ({run.dir / step.notebook})")
+            continue
+        kernel = kernel or ensure_kernel()
+        source = NOTEBOOKS_DIR / step.notebook
+        target = run.dir / step.notebook
+        declared = pm.inspect_notebook(str(source))
+        parameters = {k: v for k, v in notebook_parameters(run).items() if k in declared}
+        run.done_file(step_name).unlink(missing_ok=True)
+        echo(f"> {step_name}: {source.name} -> {target}")
+        t0 = time.time()
+        try:
+            pm.execute_notebook(str(source), str(target), parameters=parameters,
+                                kernel_name=kernel, cwd=str(NOTEBOOKS_DIR), progress_bar=False,
+                                stdout_file=sys.stdout, stderr_file=sys.stderr)
+        except PapermillExecutionError as exc:
+            echo(f"x {step_name} failed in cell {exc.cell_index} ({exc.ename}): {exc.evalue}")
+            echo(f"  the partial notebook is kept at {target}")
+            return 1
+        missing = [o for o in step.outputs if not (run.dir / o).exists()]
+        if missing:
+            echo(f"x {step_name}: the notebook finished but did not write {missing}")
+            return 1
+        run.mark_done(step_name, time.time() - t0)
+        echo(f"+ {step_name}: done in {time.time() - t0:.1f} s")
+    return 0
+
+
+def summary(run: Run) -> dict[str, object]:
+    """Where a run's results are, for the end of ``vqvae-kit run``."""
+    out: dict[str, object] = {"run": run.params.name, "folder": str(run.dir)}
+    metrics = run.dir / "metrics.json"
+    if metrics.exists():
+        test = json.loads(metrics.read_text()).get("test", {})
+        out["test"] = {k: round(v, 4) for k, v in test.items()
+                       if k in ("roc_auc_macro", "pr_auc_macro", "f1_macro", "f1_micro")}
+        out["metrics"] = str(metrics)
+    for name in ("predictions_test.npy", "inspect.json", "figures", "pretrain/best.pt"):
+        if (run.dir / name).exists():
+            out[name] = str(run.dir / name)
+    return out
+
+
+__all__ = ["run_pipeline", "ensure_kernel", "summary", "STEPS"]

@@ -1,0 +1,393 @@
+"""The two classifiers of the paper (section 2.3.2): a GRU tagger and Pons' CNN tagger.
+
+Both read the quantized embedding of the VQ-VAE encoder as a sequence of frames,
+``z_q : Tensor[B x D x H x T']`` -> ``latent_to_sequence`` -> ``Tensor[B x T' x D*H]``
+(Type-1 at T = 1024: 512 frames of 1024 features), and return one logit per tag.
+The sigmoid is left to the caller: train with ``nn.BCEWithLogitsLoss`` and take
+``torch.sigmoid(logits)`` as the per-tag probabilities ("predictions").
+
+Layout of the file: the settings, pure helpers, then the building blocks of the CNN (front-end and
+back-end, after the split of musicnn-training), then one class per published model,
+then the factory ``build_tagger``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class TaggerConfig:
+    """Which classifier sits on the encoder, and its sizes. Defaults are the paper's.
+
+    Args:
+        classifier: ``gru`` (the authors' GRU tagger) or ``cnn`` (Pons et al. 2018 with
+            all channel counts halved).
+        gru_hidden: hidden units per direction of both bidirectional GRUs.
+        gru_layers: stacked layers of each of the two GRUs.
+        gru_dropout: dropout between the layers of the first GRU.
+        gru_head_dropout: dropout after each hidden Linear of the GRU tagger's head.
+        cnn_filters: Pons' ``n``; the front-end has ``n, 2n, 4n`` timbral filters per
+            height and ``n, 2n, 4n, 8n`` temporal filters (original 16, halved 8).
+        cnn_backend_filters: channels of the three back-end conv1d layers (512 halved).
+        cnn_dense: units of the penultimate dense layer (500 halved).
+        cnn_dropout: dropout before each dense layer of the CNN.
+        cnn_frontend: how the timbral convolutions are computed; all give the same
+            numbers (to float rounding) from the same weights. ``conv2d`` is the direct
+            convolution (the reference; runs in bf16 under autocast). ``fft``
+            correlates along frequency in the Fourier domain, in fp32: with filters
+            spanning 0.9F and 0.4F of 1024 rows its backward pass into the input is
+            several times cheaper than the direct one. ``auto`` uses ``fft`` when the
+            input needs a gradient (finetuned encoder) and ``conv2d`` otherwise.
+    """
+
+    classifier: Literal["gru", "cnn"] = "cnn"
+    gru_hidden: int = 256
+    gru_layers: int = 2
+    gru_dropout: float = 0.3
+    gru_head_dropout: float = 0.05
+    cnn_filters: int = 8
+    cnn_backend_filters: int = 256
+    cnn_dense: int = 250
+    cnn_dropout: float = 0.5
+    cnn_frontend: Literal["auto", "conv2d", "fft"] = "auto"
+
+    def __post_init__(self) -> None:
+        for name in ("gru_hidden", "gru_layers", "cnn_filters", "cnn_backend_filters", "cnn_dense"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("gru_dropout", "gru_head_dropout", "cnn_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def latent_to_sequence(z_q: Tensor) -> Tensor:
+    """The paper's reshape of the quantized embedding into a sequence of frames.
+
+    Feature ``d * H + h`` of frame ``t`` is ``z_q[:, d, h, t]``: the code-vector
+    dimension ``d`` varies slowest and the latent row ``h`` fastest, which is what
+    ``z_q.reshape(B, D * H, T')`` gives. For Type-2 (H = 1) the features are exactly the
+    code vector.
+
+    Parameters
+    ----------
+    z_q : Tensor[B x D x H x T']
+
+    Returns
+    -------
+    Tensor[B x T' x D*H]
+    """
+    if z_q.dim() != 4:
+        raise ValueError(f"expected z_q of shape [B, D, H, T'], got {tuple(z_q.shape)}")
+    b, d, h, t = z_q.shape
+    return z_q.reshape(b, d * h, t).transpose(1, 2)
+
+
+def _at_least_fp32(t: Tensor) -> Tensor:
+    """``t`` in fp32 if it is in a lower precision (FFTs are not offered in bf16)."""
+    return t if t.dtype in (torch.float32, torch.float64) else t.float()
+
+
+def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameter elements of ``module`` (only those with ``requires_grad`` if asked)."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
+
+
+# ------------------------------------------------------------------- CNN front-end
+
+
+class TimbralBlock(nn.Module):
+    """One timbral filter shape of Pons' front-end: conv -> ReLU -> BN -> max over frequency.
+
+    The filter covers ``k_time`` frames ("same" padding) and ``k_freq`` rows ("valid"), so
+    ``n_freq - k_freq + 1`` frequency positions remain, of which the maximum is kept.
+    A "7 x 0.9F" filter (Pons' time x frequency) is a Conv2d kernel ``(k_freq, 7)`` on
+    ``[B, 1, F, T']``.
+
+    Args:
+        n_freq: rows F of the input "spectrogram".
+        k_freq: filter height in rows (Pons: ``int(0.9 F)`` or ``int(0.4 F)``).
+        k_time: filter width in frames (odd: 7, 3 or 1).
+        channels: number of filters.
+    """
+
+    def __init__(self, n_freq: int, k_freq: int, k_time: int, channels: int) -> None:
+        super().__init__()
+        if k_time % 2 != 1:
+            raise ValueError(f"timbral filters need an odd width for symmetric 'same' padding, got {k_time}")
+        if not 1 <= k_freq <= n_freq:
+            raise ValueError(f"filter height {k_freq} does not fit {n_freq} rows")
+        self.n_freq, self.k_freq, self.k_time = n_freq, k_freq, k_time
+        self.conv = nn.Conv2d(1, channels, (k_freq, k_time), padding=(0, k_time // 2))
+        self.norm = nn.BatchNorm2d(channels)
+
+    def feature_map_fft(self, x_hat: Tensor) -> Tensor:
+        """The same map as ``self.conv``, computed from the spectrum along frequency.
+
+        Cross-correlation along frequency is a product with the conjugate spectrum of
+        the filter. With an FFT of length F the circular wrap-around only reaches
+        positions past F - k_freq, which a "valid" convolution drops anyway, so the
+        result equals the direct convolution up to float rounding. Runs in fp32 or fp64.
+
+        Parameters
+        ----------
+        x_hat : Tensor[B x F//2+1 x T'], complex
+            ``torch.fft.rfft(x, n=F, dim=1)`` of the input ``x : Tensor[B x F x T']``.
+
+        Returns
+        -------
+        Tensor[B x C x F-k_freq+1 x T']
+        """
+        with torch.autocast(device_type=x_hat.device.type, enabled=False):
+            w_hat = torch.fft.rfft(_at_least_fp32(self.conv.weight).squeeze(1), n=self.n_freq, dim=1).conj()
+            pad = self.k_time // 2
+            frames = F.pad(x_hat, (pad, pad)).unfold(2, self.k_time, 1)  # [B, K, T', k_time]
+            y_hat = torch.einsum("bktu,cku->bckt", frames, w_hat)
+            y = torch.fft.irfft(y_hat, n=self.n_freq, dim=2)[:, :, : self.n_freq - self.k_freq + 1]
+            return y + _at_least_fp32(self.conv.bias).view(1, -1, 1, 1)
+
+    def forward(self, x: Tensor, x_hat: Tensor | None = None) -> Tensor:
+        """x : Tensor[B x F x T'] (and its spectrum, to use the FFT path) -> Tensor[B x C x T']"""
+        y = self.conv(x.unsqueeze(1)) if x_hat is None else self.feature_map_fft(x_hat)
+        return self.norm(F.relu(y)).amax(dim=2)
+
+
+class TemporalBlock(nn.Module):
+    """One temporal filter length of Pons' front-end, on the frequency-mean envelope.
+
+    conv1d ("same": even lengths pad one frame more on the right) -> ReLU -> BN.
+    The frequency axis was already averaged away, so the max over it is the identity.
+
+    Args:
+        length: filter length in frames.
+        channels: number of filters.
+    """
+
+    def __init__(self, length: int, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(1, channels, length)
+        self.norm = nn.BatchNorm1d(channels)
+        self.pad = ((length - 1) // 2, length // 2)
+
+    def forward(self, envelope: Tensor) -> Tensor:
+        """envelope : Tensor[B x 1 x T'] -> Tensor[B x C x T']"""
+        return self.norm(F.relu(self.conv(F.pad(envelope, self.pad))))
+
+
+class PonsFrontEnd(nn.Module):
+    """Musically motivated front-end of Pons et al. (2018): timbral + temporal filters.
+
+    Timbral filters (time x frequency) 7 x 0.9F, 3 x 0.9F, 1 x 0.9F, 7 x 0.4F, 3 x 0.4F,
+    1 x 0.4F with n, 2n, 4n, n, 2n, 4n filters; temporal filters of 165, 128, 64 and 32
+    frames with n, 2n, 4n, 8n filters, each length clamped to ``n_frames`` when the
+    sequence is shorter (a filter longer than the input would see only padding).
+    Output channels: 29n (232 at n = 8).
+
+    Args:
+        n_freq: rows F of the input (``D * H`` features of the latent sequence).
+        n_frames: frames T' the clamping is computed for; other lengths still run.
+        n: Pons' base filter count.
+        method: ``auto``, ``conv2d`` or ``fft`` for the timbral filters, see
+            ``TaggerConfig.cnn_frontend``.
+    """
+
+    TIMBRAL_HEIGHTS = (0.9, 0.4)
+    TIMBRAL_WIDTHS = (7, 3, 1)
+    TEMPORAL_LENGTHS = (165, 128, 64, 32)
+
+    def __init__(self, n_freq: int, n_frames: int, n: int, method: str = "auto") -> None:
+        super().__init__()
+        if method not in ("auto", "conv2d", "fft"):
+            raise ValueError(f"unknown front-end method {method!r}")
+        self.n_freq, self.method = n_freq, method
+        self.timbral = nn.ModuleList(
+            TimbralBlock(n_freq, max(1, int(ratio * n_freq)), width, n * 2**i)
+            for ratio in self.TIMBRAL_HEIGHTS
+            for i, width in enumerate(self.TIMBRAL_WIDTHS)
+        )
+        self.temporal_lengths = tuple(min(length, n_frames) for length in self.TEMPORAL_LENGTHS)
+        self.temporal = nn.ModuleList(
+            TemporalBlock(length, n * 2**i) for i, length in enumerate(self.temporal_lengths)
+        )
+        self.out_channels = sum(b.conv.out_channels for b in self.timbral) + sum(
+            b.conv.out_channels for b in self.temporal
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x : Tensor[B x F x T'] -> Tensor[B x 29n x T']"""
+        # Direct convolution is faster when only the weights need gradients; the FFT
+        # path is faster when the gradient also flows back into the encoder.
+        use_fft = self.method == "fft" or (
+            self.method == "auto" and x.requires_grad and torch.is_grad_enabled()
+        )
+        x_hat = None
+        if use_fft:
+            with torch.autocast(device_type=x.device.type, enabled=False):
+                x_hat = torch.fft.rfft(_at_least_fp32(x), n=self.n_freq, dim=1)
+        timbral = [block(x, x_hat) for block in self.timbral]
+        envelope = x.mean(dim=1, keepdim=True)
+        temporal = [block(envelope) for block in self.temporal]
+        return torch.cat(timbral + temporal, dim=1)
+
+
+# -------------------------------------------------------------------- CNN back-end
+
+
+class PonsBackEnd(nn.Module):
+    """Dense back-end of Pons et al. (2018): three conv1d layers, two residual, pooled.
+
+    conv1d 7 "valid" -> ReLU -> BN; conv1d 7 "same" -> ReLU -> BN, + input; max-pool 2;
+    conv1d 7 "same" -> ReLU -> BN, + input; global max and mean over time, concatenated;
+    dropout -> dense -> ReLU -> BN -> dropout -> dense (logits).
+
+    The "valid" conv and the pooling need at least 8 frames; shorter inputs are
+    zero-padded in time (half each side) to 8 frames first, which changes nothing for
+    the paper's 512 frames.
+
+    Args:
+        in_channels: front-end channels.
+        n_tags: output logits.
+        filters: conv1d channels (256 halved from 512).
+        dense: penultimate dense units (250 halved from 500).
+        dropout: dropout rate before each dense layer.
+    """
+
+    KERNEL = 7
+
+    def __init__(self, in_channels: int, n_tags: int, filters: int, dense: int, dropout: float) -> None:
+        super().__init__()
+        k = self.KERNEL
+        self.conv1 = nn.Conv1d(in_channels, filters, k)
+        self.norm1 = nn.BatchNorm1d(filters)
+        self.conv2 = nn.Conv1d(filters, filters, k, padding=k // 2)
+        self.norm2 = nn.BatchNorm1d(filters)
+        self.conv3 = nn.Conv1d(filters, filters, k, padding=k // 2)
+        self.norm3 = nn.BatchNorm1d(filters)
+        self.head = nn.Sequential(
+            nn.Dropout(dropout),
+            nn.Linear(2 * filters, dense),
+            nn.ReLU(),
+            nn.BatchNorm1d(dense),
+            nn.Dropout(dropout),
+            nn.Linear(dense, n_tags),
+        )
+
+    def forward(self, h: Tensor) -> Tensor:
+        """h : Tensor[B x C x T'] -> logits Tensor[B x n_tags]"""
+        short = self.KERNEL + 1 - h.shape[-1]
+        if short > 0:
+            h = F.pad(h, (short // 2, short - short // 2))
+        h = self.norm1(F.relu(self.conv1(h)))
+        h = h + self.norm2(F.relu(self.conv2(h)))
+        h = F.max_pool1d(h, 2)
+        h = h + self.norm3(F.relu(self.conv3(h)))
+        pooled = torch.cat([h.amax(dim=-1), h.mean(dim=-1)], dim=1)
+        return self.head(pooled)
+
+
+# ------------------------------------------------------------------------- models
+
+
+class PonsCNNTagger(nn.Module):
+    """CNN classifier of the paper: Pons et al. with every channel count halved.
+
+    J. Pons, O. Nieto, M. Prockup, E. M. Schmidt, A. F. Ehmann, X. Serra, "End-to-end
+    learning for music audio tagging at scale", ISMIR 2018. The latent sequence is read
+    as a spectrogram of F = D * H rows and T' frames (``PonsFrontEnd``), then tagged by
+    ``PonsBackEnd``.
+
+    Args:
+        in_features: F, features per frame (1024 for Type-1 at D = 256).
+        n_frames: T', frames per clip; fixes the clamping of the temporal filters.
+        n_tags: number of tags (56 for MTG-Jamendo mood/theme).
+        config: sizes (``cnn_*`` fields).
+    """
+
+    def __init__(self, in_features: int, n_frames: int, n_tags: int, config: TaggerConfig) -> None:
+        super().__init__()
+        self.frontend = PonsFrontEnd(in_features, n_frames, config.cnn_filters, config.cnn_frontend)
+        self.backend = PonsBackEnd(
+            self.frontend.out_channels, n_tags, config.cnn_backend_filters, config.cnn_dense, config.cnn_dropout
+        )
+
+    def forward(self, seq: Tensor) -> Tensor:
+        """seq : Tensor[B x T' x F] -> logits Tensor[B x n_tags] (apply sigmoid for probabilities)"""
+        return self.backend(self.frontend(seq.transpose(1, 2)))
+
+
+class GRUTagger(nn.Module):
+    """GRU classifier of the paper (Hung et al., MediaEval 2019, section 2.3.2).
+
+    BiGRU (2 layers, dropout 0.3) -> LayerNorm -> BiGRU (2 layers) -> its final hidden
+    states -> LayerNorm -> Linear 512 -> ReLU -> Linear 256 -> ReLU -> Linear n_tags,
+    with dropout 0.05 after the two hidden Linears. The authors normalise the first
+    GRU's output over time and features jointly, which ties the model to one T'; here
+    the first LayerNorm is over the 2 * hidden features of each frame, so any sequence
+    length runs. The final hidden states are ordered layer by layer, forward direction
+    before backward (PyTorch's ``h_n`` order), and normalised jointly.
+
+    Args:
+        in_features: F, features per frame (1024 for Type-1 at D = 256).
+        n_tags: number of tags.
+        config: sizes (``gru_*`` fields).
+    """
+
+    def __init__(self, in_features: int, n_tags: int, config: TaggerConfig) -> None:
+        super().__init__()
+        hidden, layers = config.gru_hidden, config.gru_layers
+        self.gru1 = nn.GRU(
+            in_features,
+            hidden,
+            num_layers=layers,
+            batch_first=True,
+            bidirectional=True,
+            # PyTorch only applies dropout between layers (and warns with one layer).
+            dropout=config.gru_dropout if layers > 1 else 0.0,
+        )
+        self.norm1 = nn.LayerNorm(2 * hidden)
+        self.gru2 = nn.GRU(2 * hidden, hidden, num_layers=layers, batch_first=True, bidirectional=True)
+        self.norm2 = nn.LayerNorm(2 * layers * hidden)
+        self.head = nn.Sequential(
+            nn.Linear(2 * layers * hidden, 512),
+            nn.ReLU(),
+            nn.Dropout(config.gru_head_dropout),
+            nn.Linear(512, 256),
+            nn.ReLU(),
+            nn.Dropout(config.gru_head_dropout),
+            nn.Linear(256, n_tags),
+        )
+
+    def forward(self, seq: Tensor) -> Tensor:
+        """seq : Tensor[B x T' x F] -> logits Tensor[B x n_tags] (apply sigmoid for probabilities)"""
+        out, _ = self.gru1(seq)
+        _, h_n = self.gru2(self.norm1(out))  # h_n: [2 * layers, B, hidden]
+        return self.head(self.norm2(h_n.transpose(0, 1).flatten(1)))
+
+
+def build_tagger(config: TaggerConfig, in_features: int, n_frames: int, n_tags: int) -> nn.Module:
+    """The classifier named by ``config.classifier``, for sequences ``[B x n_frames x in_features]``."""
+    if config.classifier == "gru":
+        return GRUTagger(in_features, n_tags, config)
+    if config.classifier == "cnn":
+        return PonsCNNTagger(in_features, n_frames, n_tags, config)
+    raise ValueError(f"unknown classifier {config.classifier!r}")
+
+
+__all__ = [
+    "GRUTagger",
+    "PonsBackEnd",
+    "PonsCNNTagger",
+    "PonsFrontEnd",
+    "TaggerConfig",
+    "build_tagger",
+    "count_parameters",
+    "latent_to_sequence",
+]

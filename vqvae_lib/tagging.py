@@ -1,0 +1,235 @@
+"""Step 2 of the paper: a GRU or CNN tagger on the pretrained VQ-VAE encoder.
+
+``fixed``: the encoder and codebook are frozen. Every clip is encoded once and its code
+indices are cached (``tag/codes/<split>.npy``, uint16 ``[N, H', T']``, a few KB per
+clip); training then only looks codes up in the frozen codebook, so an epoch never runs
+the encoder. ``finetune``: the encoder and codebook train with the tagger, and the loss
+adds the codebook and commitment terms, as the authors did.
+
+Loss: binary cross-entropy on logits; predictions are ``sigmoid(logits)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from .checkpoint import load_checkpoint
+from .config import from_dict, to_dict
+from .feature_store import FeatureSplit, FeatureStore
+from .hardware import Hardware, select_hardware, set_threads
+from .metrics import ranking_metrics
+from .params import TagConfig
+from .pretrain import load_vqvae
+from .steps import Run
+from .taggers import TaggerConfig, build_tagger, count_parameters, latent_to_sequence
+from .trainer import Trainer, TrainState
+from .vqvae import VQVAE, VQVAEConfig
+
+LOG_FIELDS = ["loss", "bce", "codebook", "commitment", "val_loss", "val_roc_auc_macro",
+              "val_pr_auc_macro"]
+
+
+class CodeSplit(Dataset):
+    """Cached code indices of one split with their labels.
+
+    Items: ``(codes: LongTensor[H', T'], y: Tensor[n_tags])``.
+    """
+
+    def __init__(self, codes: np.ndarray, labels: np.ndarray):
+        self.codes, self.labels = codes, labels
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return (torch.from_numpy(self.codes[i].astype(np.int64)),
+                torch.from_numpy(self.labels[i].astype(np.float32)))
+
+
+@torch.no_grad()
+def cache_codes(vqvae: VQVAE, split: FeatureSplit, path: Path, batch_size: int = 16,
+                progress: bool = True) -> np.ndarray:
+    """Encode every clip of ``split`` once; returns (and stores) ``uint16 [N, H', T']``.
+
+    Reused when ``path`` already holds codes of the right shape (a re-run or resume).
+    """
+    d, h, t = vqvae.latent_shape(split[0][0].shape[-1]) if len(split) else (0, 0, 0)
+    if path.exists():
+        codes = np.load(path, mmap_mode="r")
+        if codes.shape == (len(split), h, t):
+            return codes
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.npy")
+    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint16, shape=(len(split), h, t))
+    vqvae.eval()
+    device = next(vqvae.parameters()).device
+    loader = DataLoader(split, batch_size=batch_size, shuffle=False)
+    row = 0
+    for x, _ in tqdm(loader, desc=f"encode {path.stem}", disable=not progress, leave=False,
+                     mininterval=1.0):
+        idx = vqvae.encode(x.to(device)).cpu().numpy()
+        out[row:row + len(idx)] = idx
+        row += len(idx)
+    out.flush()
+    del out
+    tmp.replace(path)
+    return np.load(path, mmap_mode="r")
+
+
+class TaggingModel(nn.Module):
+    """Encoder (or frozen codebook lookup) cascaded with a tagger.
+
+    Args:
+        vqvae: the pretrained VQ-VAE (its decoder is unused).
+        tagger_config: GRU or CNN settings.
+        n_tags: output size.
+        n_frames: input frames T of the mel (sets T').
+        encoder: ``fixed`` (inputs are code indices) or ``finetune`` (inputs are mels).
+    """
+
+    def __init__(self, vqvae: VQVAE, tagger_config: TaggerConfig, n_tags: int, n_frames: int,
+                 encoder: str):
+        super().__init__()
+        self.vqvae, self.encoder_mode = vqvae, encoder
+        d, h, t = vqvae.latent_shape(n_frames)
+        self.tagger = build_tagger(tagger_config, in_features=d * h, n_frames=t, n_tags=n_tags)
+        if encoder == "fixed":
+            for p in self.vqvae.parameters():
+                p.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> "TaggingModel":
+        super().train(mode)
+        if self.encoder_mode == "fixed":
+            self.vqvae.eval()  # frozen: BatchNorm statistics and EMA buffers stay as pretrained
+        return self
+
+    def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """inputs: LongTensor[B, H', T'] codes (fixed) or Tensor[B, 1, n_mels, T] (finetune).
+
+        Returns ``(logits [B, n_tags], codebook_loss, commitment_loss)``.
+        """
+        if self.encoder_mode == "fixed":
+            z_q = self.vqvae.embed(inputs)
+            zero = z_q.new_zeros(())
+            return self.tagger(latent_to_sequence(z_q)), zero, zero
+        q = self.vqvae.quantizer(self.vqvae.encode_latent(inputs))
+        return self.tagger(latent_to_sequence(q.z_q)), q.codebook_loss, q.commitment_loss
+
+
+def _predict(model: TaggingModel, data: Dataset, hw: Hardware, batch_size: int) -> np.ndarray:
+    model.eval()
+    outs = []
+    with torch.no_grad():
+        for inputs, _ in DataLoader(data, batch_size=batch_size, shuffle=False):
+            with hw.autocast():
+                logits, _, _ = model(inputs.to(hw.device))
+            outs.append(torch.sigmoid(logits.float()).cpu().numpy())
+    return np.concatenate(outs) if outs else np.zeros((0, model.tagger_n_tags), np.float32)
+
+
+def _labels(data: Dataset) -> np.ndarray:
+    return np.asarray(data.labels, dtype=bool)
+
+
+def tagging_data(run: Run, vqvae: VQVAE, progress: bool = True) -> dict[str, Dataset]:
+    """Train/validation/test datasets: cached codes (fixed) or mels (finetune)."""
+    store = FeatureStore(run.features_dir("tag"))
+    splits = {s: store.split(s) for s in ("train", "validation", "test")}
+    if run.params.tag.encoder == "finetune":
+        return splits
+    return {s: CodeSplit(cache_codes(vqvae, fs, run.dir / "tag" / "codes" / f"{s}.npy",
+                                     progress=progress), fs.labels)
+            for s, fs in splits.items()}
+
+
+def build_tagging(run: Run, hw: Hardware, progress: bool = True
+                  ) -> tuple[Trainer, TaggingModel, dict[str, Dataset], FeatureStore]:
+    """The tagging ``Trainer``: pretrained encoder, tagger, data, optimizer, step."""
+    p, cfg = run.params, run.params.tag
+    vqvae = load_vqvae(run.step_dir("pretrain") / "pretrain" / "best.pt", hw.device)
+    store = FeatureStore(run.features_dir("tag"))
+    data = tagging_data(run, vqvae, progress)
+    torch.manual_seed(p.seed)
+    model = TaggingModel(vqvae, cfg.tagger, len(store.tags), p.features.frames, cfg.encoder)
+    model = model.to(hw.device)
+    model.tagger_n_tags = len(store.tags)
+    beta = vqvae.config.quantizer.beta
+    params = [q for q in model.parameters() if q.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=cfg.lr)
+    val = data["validation"]
+    y_val = _labels(val)
+
+    def step(batch: Any) -> dict[str, float]:
+        inputs, y = batch[0].to(hw.device), batch[1].to(hw.device)
+        with hw.autocast():
+            logits, cb, commit = model(inputs)
+        bce = F.binary_cross_entropy_with_logits(logits.float(), y)
+        loss = bce + cb.float() + beta * commit.float()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return {"loss": loss.item(), "bce": bce.item(), "codebook": float(cb),
+                "commitment": float(commit)}
+
+    def validate() -> dict[str, float]:
+        pred = _predict(model, val, hw, cfg.batch_size)
+        eps = 1e-7
+        bce = float(-np.mean(y_val * np.log(pred + eps) + (~y_val) * np.log(1 - pred + eps)))
+        ranks = ranking_metrics(y_val, pred)
+        return {"val_loss": bce, "val_roc_auc_macro": ranks["roc_auc_macro"],
+                "val_pr_auc_macro": ranks["pr_auc_macro"]}
+
+    trainer = Trainer(
+        model=model, optimizer=optimizer, train_set=data["train"], config=cfg,
+        out_dir=run.dir / "tag", log_path=run.dir / "tag_log.csv", step_fn=step,
+        validate_fn=validate, monitor="val_roc_auc_macro", mode="max", seed=p.seed,
+        log_fields=LOG_FIELDS, desc=f"tag ({cfg.tagger.classifier}, {cfg.encoder})",
+        extra={"kind": "tagger", "vqvae_config": to_dict(vqvae.config),
+               "tag_config": to_dict(cfg), "tags": list(store.tags),
+               "n_frames": p.features.frames, "run": p.name})
+    return trainer, model, data, store
+
+
+def load_tagging_model(path: str | Path, device: str | torch.device = "cpu") -> TaggingModel:
+    """Rebuild a trained tagging model from its checkpoint alone (eval mode)."""
+    ckpt = load_checkpoint(Path(path), map_location=device)
+    if ckpt.get("kind") != "tagger":
+        raise ValueError(f"{path} is not a tagging checkpoint")
+    vqvae = VQVAE(from_dict(VQVAEConfig, ckpt["vqvae_config"], where=f"{path}: vqvae_config"))
+    cfg = from_dict(TagConfig, ckpt["tag_config"], where=f"{path}: tag_config")
+    model = TaggingModel(vqvae, cfg.tagger, len(ckpt["tags"]), ckpt["n_frames"], cfg.encoder)
+    model.load_state_dict(ckpt["model"])
+    model.tagger_n_tags = len(ckpt["tags"])
+    return model.to(device).eval()
+
+
+def train_tagger(run: Run, progress: bool = True) -> TrainState:
+    """Train (or resume) the run's tagger, then write predictions in the MediaEval layout:
+    ``predictions_{validation,test}.npy`` (float32 [clips, tags], rows in split order),
+    ``groundtruth_{validation,test}.npy``, ``tags.txt`` and ``clip_ids_{split}.txt``."""
+    p = run.params
+    set_threads(p.threads)
+    hw = select_hardware(p.device, p.tag.amp, False)
+    trainer, model, data, store = build_tagging(run, hw, progress)
+    if progress:
+        print(f"tagger {p.tag.tagger.classifier.upper()} ({p.tag.encoder} encoder): "
+              f"{count_parameters(model.tagger):,} tagger parameters, on {hw.describe()}")
+    state = trainer.fit(progress=progress)
+    best = load_checkpoint(trainer.best_path if trainer.best_path.exists() else trainer.last_path)
+    model.load_state_dict(best["model"])
+    for split in ("validation", "test"):
+        np.save(run.dir / f"predictions_{split}.npy",
+                _predict(model, data[split], hw, p.tag.batch_size).astype(np.float32))
+        np.save(run.dir / f"groundtruth_{split}.npy", _labels(data[split]))
+        (run.dir / f"clip_ids_{split}.txt").write_text(
+            "\n".join(store.split(split).ids) + "\n")
+    (run.dir / "tags.txt").write_text("\n".join(store.tags) + "\n")
+    return state

@@ -1,0 +1,245 @@
+"""The training loop shared by pretraining (step 1) and tagging (step 2).
+
+What it guarantees: ``last.pt`` and ``best.pt`` written atomically; exact resume (model,
+optimizer, RNG, epoch, step and the position inside the epoch's data order); early
+stopping on a validation figure; a CSV log with one row per ``log_every`` steps and one
+per epoch; a tqdm bar. The data order of epoch ``e`` depends only on (seed, e), through a
+``DistributedSampler`` that also shards it across DDP ranks.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from tqdm import tqdm
+
+from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .params import TrainingConfig
+
+StepFn = Callable[[Any], dict[str, float]]
+ValidateFn = Callable[[], dict[str, float]]
+
+
+@dataclass
+class TrainState:
+    """Progress counters, saved in every checkpoint."""
+
+    epoch: int = 0
+    step: int = 0
+    batch_in_epoch: int = 0
+    best: float | None = None
+    best_epoch: int = -1
+    bad_epochs: int = 0
+    finished: bool = False
+    stop_reason: str = ""
+    seconds: float = 0.0
+
+
+def world() -> tuple[int, int]:
+    """(rank, world size); (0, 1) outside torch.distributed."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _barrier() -> None:
+    if world()[1] > 1:
+        dist.barrier()
+
+
+@dataclass
+class Trainer:
+    """Runs ``step_fn`` over the training set and ``validate_fn`` after each epoch.
+
+    Args:
+        model: the module whose ``state_dict`` is checkpointed (unwrapped, not DDP).
+        optimizer: its optimizer.
+        train_set: a map-style dataset; batches are built from its items by the DataLoader.
+        config: batch size, epochs, patience, max_steps, logging and checkpoint cadence.
+        out_dir: folder of ``last.pt`` and ``best.pt``.
+        log_path: the CSV log.
+        step_fn: one optimisation step on a collated batch; returns figures to log.
+        validate_fn: figures on the validation set (must include ``monitor``).
+        monitor: the validation figure for early stopping and ``best``.
+        mode: ``min`` or ``max`` for ``monitor``.
+        seed: data-order seed.
+        extra: plain data stored in every checkpoint (the configuration to rebuild from).
+        log_fields: every figure name that may appear in the log, in column order.
+    """
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    train_set: Dataset
+    config: TrainingConfig
+    out_dir: Path
+    log_path: Path
+    step_fn: StepFn
+    validate_fn: ValidateFn
+    monitor: str
+    mode: str = "min"
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+    log_fields: list[str] = field(default_factory=list)
+    desc: str = "train"
+    state: TrainState = field(default_factory=TrainState)
+
+    def __post_init__(self) -> None:
+        self.out_dir = Path(self.out_dir)
+        self.log_path = Path(self.log_path)
+        self.rank, self.world_size = world()
+        if self.config.batch_size % self.world_size:
+            raise ValueError(f"batch_size {self.config.batch_size} is not divisible by the "
+                             f"{self.world_size} processes")
+        self.sampler = DistributedSampler(self.train_set, num_replicas=self.world_size,
+                                          rank=self.rank, shuffle=True, seed=self.seed,
+                                          drop_last=True)
+        self.per_rank_batch = self.config.batch_size // self.world_size
+        self.batches_per_epoch = len(self.sampler) // self.per_rank_batch
+        if self.batches_per_epoch == 0:
+            raise ValueError(f"the training set has {len(self.train_set)} clips, fewer than "
+                             f"one batch of {self.config.batch_size}; lower batch_size")
+
+    # -- checkpoints ---------------------------------------------------------------
+    @property
+    def last_path(self) -> Path:
+        return self.out_dir / "last.pt"
+
+    @property
+    def best_path(self) -> Path:
+        return self.out_dir / "best.pt"
+
+    def _checkpoint(self) -> dict[str, Any]:
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "rng": rng_state(), "trainer": asdict(self.state), **self.extra}
+
+    def _save(self, path: Path) -> None:
+        if self.rank == 0:
+            save_checkpoint(self._checkpoint(), path)
+        _barrier()
+
+    def resume(self) -> bool:
+        """Continue from ``last.pt`` if it exists. Returns True when resumed."""
+        if not self.last_path.exists():
+            return False
+        ckpt = load_checkpoint(self.last_path)
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        set_rng_state(ckpt["rng"])
+        self.state = TrainState(**ckpt["trainer"])
+        if self.rank == 0:
+            self._truncate_log()
+        return True
+
+    # -- log -----------------------------------------------------------------------
+    @property
+    def _columns(self) -> list[str]:
+        return ["scope", "epoch", "step", "seconds", *self.log_fields]
+
+    def _truncate_log(self) -> None:
+        """Drop log rows written after the checkpoint a resumed run starts from."""
+        if not self.log_path.exists():
+            return
+        with open(self.log_path, newline="") as fh:
+            rows = [r for r in csv.DictReader(fh)
+                    if int(r["step"]) <= self.state.step
+                    and (r["scope"] != "epoch" or int(r["epoch"]) < self.state.epoch)]
+        self._write_rows(rows, mode="w")
+
+    def _write_rows(self, rows: list[dict[str, Any]], mode: str = "a") -> None:
+        if self.rank != 0:
+            return
+        new = mode == "w" or not self.log_path.exists()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, mode, newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=self._columns, extrasaction="ignore")
+            if new:
+                writer.writeheader()
+            writer.writerows(rows)
+
+    def _log(self, scope: str, figures: dict[str, float]) -> None:
+        row = {"scope": scope, "epoch": self.state.epoch, "step": self.state.step,
+               "seconds": round(self.state.seconds, 3)}
+        row.update({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in figures.items()})
+        self._write_rows([row])
+
+    # -- loop ----------------------------------------------------------------------
+    def _improved(self, value: float) -> bool:
+        if self.state.best is None or math.isnan(self.state.best):
+            return not math.isnan(value)
+        return value < self.state.best if self.mode == "min" else value > self.state.best
+
+    def _end_epoch(self, train_means: dict[str, float]) -> None:
+        figures = self.validate_fn()
+        value = float(figures[self.monitor])
+        self._log("epoch", {**{f"{k}": v for k, v in train_means.items()}, **figures})
+        if self._improved(value):
+            self.state.best, self.state.best_epoch, self.state.bad_epochs = value, self.state.epoch, 0
+            improved = True
+        else:
+            self.state.bad_epochs += 1
+            improved = False
+        self.state.epoch += 1
+        self.state.batch_in_epoch = 0
+        if self.state.bad_epochs >= self.config.patience:
+            self.state.finished, self.state.stop_reason = True, "early stopping"
+        elif self.state.epoch >= self.config.epochs:
+            self.state.finished, self.state.stop_reason = True, "epochs done"
+        if improved:
+            self._save(self.best_path)
+        self._save(self.last_path)
+
+    def fit(self, progress: bool = True) -> TrainState:
+        """Train until epochs, patience or max_steps end it; resumes from ``last.pt``."""
+        self.resume()
+        cfg = self.config
+        while not self.state.finished:
+            self.sampler.set_epoch(self.state.epoch)
+            order = list(self.sampler)
+            batches = [order[i:i + self.per_rank_batch]
+                       for i in range(0, self.batches_per_epoch * self.per_rank_batch,
+                                      self.per_rank_batch)]
+            todo = batches[self.state.batch_in_epoch:]
+            # A private generator keeps the DataLoader from drawing on the global RNG,
+            # which would shift dropout and quantizer sampling after a resume.
+            loader = DataLoader(self.train_set, batch_sampler=todo, num_workers=cfg.num_workers,
+                                generator=torch.Generator().manual_seed(self.seed),
+                                persistent_workers=False)
+            sums: dict[str, float] = {}
+            count = 0
+            bar = tqdm(loader, total=len(batches), initial=self.state.batch_in_epoch,
+                       desc=f"{self.desc} epoch {self.state.epoch + 1}/{cfg.epochs}",
+                       disable=not progress or self.rank != 0, mininterval=1.0, leave=False)
+            self.model.train()
+            for batch in bar:
+                t0 = time.perf_counter()
+                figures = self.step_fn(batch)
+                self.state.seconds += time.perf_counter() - t0
+                self.state.step += 1
+                self.state.batch_in_epoch += 1
+                for k, v in figures.items():
+                    sums[k] = sums.get(k, 0.0) + float(v)
+                count += 1
+                if self.state.step % cfg.log_every == 0:
+                    self._log("step", figures)
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in list(figures.items())[:3]})
+                at_cap = cfg.max_steps is not None and self.state.step >= cfg.max_steps
+                if at_cap:
+                    break
+                if cfg.checkpoint_every and self.state.step % cfg.checkpoint_every == 0:
+                    self._save(self.last_path)
+            bar.close()
+            means = {k: v / max(count, 1) for k, v in sums.items()}
+            self._end_epoch(means)
+            if (cfg.max_steps is not None and self.state.step >= cfg.max_steps
+                    and not self.state.finished):
+                self.state.finished, self.state.stop_reason = True, "max_steps reached"
+                self._save(self.last_path)
+        return self.state
