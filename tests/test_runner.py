@@ -70,7 +70,7 @@ def test_a_failing_cell_keeps_the_partial_notebook(tiny, tmp_path, capsys):
     manifest.write_text("path,tags,split\nnot-there.wav,calm,train\n")
     bad = params.parent / "broken.yaml"
     bad.write_text(f"extends: tiny.yaml\nname: broken\n"
-                   f"data: {{tag: {{kind: manifest, manifest: {manifest}}}}}\n")
+                   f"data: {{tag: {{kind: manifest, path: {manifest}}}}}\n")
     # every clip is missing: extraction records them, and pretraining then fails
     assert run_pipeline(bad, outputs_root=outputs, stop="pretrain") == 1
     out = capsys.readouterr().out

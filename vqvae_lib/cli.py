@@ -51,12 +51,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     result = check_run(Run(args.params, args.outputs), progress=not args.json)
     print(json.dumps(result, indent=2) if args.json else describe(result))
-    main = result
-    if main["missing"]:
-        shown = "\n  ".join(main["missing_examples"])
-        print(f"error: {main['missing']} audio files are missing. Looked for them as in "
-              f"the dataset settings of {result['params']}; first ones:\n  {shown}\n"
+    roles = [(r, result[r]) for r in ("tag", "pretrain") if r in result] or [("", result)]
+    missing = [(r, fig) for r, fig in roles if fig["missing"]]
+    for role, fig in missing:
+        shown = "\n  ".join(fig["missing_examples"])
+        label = f"[{role}] " if role else ""
+        print(f"error: {label}{fig['missing']} audio files of {fig['dataset']} are missing. "
+              f"Looked for them at the paths the dataset settings of {result['params']} give; "
+              f"the first ones:\n  {shown}\n"
               f"Point the dataset's audio folder at your copy of the audio.", file=sys.stderr)
+    if missing:
         return 2
     if not result["usable"]:
         print("error: no readable audio in the dataset", file=sys.stderr)

@@ -25,6 +25,9 @@ def _describe(tp: Any) -> str:
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in get_args(tp))
     if origin in (Union, types.UnionType):
+        kinds = _kinds(tp)
+        if kinds:
+            return "a mapping with 'kind' (one of " + ", ".join(repr(k) for k in kinds) + ")"
         return " or ".join(_describe(a) for a in get_args(tp))
     if origin in (list, tuple):
         (arg, *_) = get_args(tp) or (Any,)
@@ -38,6 +41,40 @@ def _describe(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+def _kinds(tp: Any) -> dict[str, type] | None:
+    """``kind`` value -> dataclass, when ``tp`` is a union of dataclasses (and maybe None)
+    that each carry a ``kind: Literal[...]`` field; else None.
+
+    Such a union is read by its ``kind`` first, so that an error names the key of the
+    chosen dataclass instead of listing why every member failed.
+    """
+    members = [a for a in get_args(tp) if a is not type(None)]
+    if not members or not all(dataclasses.is_dataclass(a) for a in members):
+        return None
+    kinds: dict[str, type] = {}
+    for cls in members:
+        hint = get_type_hints(cls).get("kind")
+        if get_origin(hint) is not Literal:
+            return None
+        for value in get_args(hint):
+            kinds[value] = cls
+    return kinds
+
+
+def _coerce_kind(value: Any, tp: Any, kinds: dict[str, type], where: str) -> Any:
+    expected = "one of " + ", ".join(repr(k) for k in kinds)
+    if value is None and type(None) in get_args(tp):
+        return None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: got {value!r}, expected a mapping with 'kind' ({expected})")
+    if "kind" not in value:
+        raise ConfigError(f"{where}.kind: required value is missing (expected {expected})")
+    kind = value["kind"]
+    if not isinstance(kind, str) or kind not in kinds:
+        raise ConfigError(f"{where}.kind: got {kind!r}, expected {expected}")
+    return from_dict(kinds[kind], value, where)
+
+
 def _coerce(value: Any, tp: Any, where: str) -> Any:
     """Check ``value`` against the annotation ``tp``; convert where lossless (int -> float)."""
     origin = get_origin(tp)
@@ -48,6 +85,9 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
             return value
         raise ConfigError(f"{where}: got {value!r}, expected {_describe(tp)}")
     if origin in (Union, types.UnionType):
+        kinds = _kinds(tp)
+        if kinds:
+            return _coerce_kind(value, tp, kinds, where)
         errors = []
         for arg in get_args(tp):
             try:
@@ -124,7 +164,7 @@ def from_dict(cls: type[T], data: Any, where: str) -> T:
     except ConfigError:
         raise
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{where}: {exc}") from exc
+        raise ConfigError(f"{where}: {exc}" if where else str(exc)) from exc
 
 
 def to_dict(obj: Any) -> Any:

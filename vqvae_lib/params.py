@@ -72,7 +72,7 @@ class TrainingConfig:
     epochs: int = 100
     patience: int = 10
     max_steps: int | None = None
-    amp: Literal["auto", "bf16", "off"] = "auto"
+    amp: Literal["auto", "bf16", "off"] | bool = "auto"
     channels_last: bool | None = None
     compile: bool = False
     checkpoint_every: int = 500
@@ -80,6 +80,9 @@ class TrainingConfig:
     num_workers: int = 0
 
     def __post_init__(self) -> None:
+        # YAML reads a bare ``off`` as False: accept it (and True) as the word it meant.
+        if isinstance(self.amp, bool):
+            object.__setattr__(self, "amp", "bf16" if self.amp else "off")
         for name in ("batch_size", "epochs", "patience", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -215,7 +218,10 @@ def load_params(path: str | os.PathLike) -> RunParams:
     """
     path = resolve_params_path(path)
     data = _read_yaml(path)
-    return from_dict(RunParams, data, where=str(path))
+    try:
+        return from_dict(RunParams, data, where="")
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 def default_outputs_root(params_path: Path) -> Path:

@@ -214,7 +214,7 @@ def load_tagging_model(path: str | Path, device: str | torch.device = "cpu") -> 
 def train_tagger(run: Run, progress: bool = True) -> TrainState:
     """Train (or resume) the run's tagger, then write predictions in the MediaEval layout:
     ``predictions_{validation,test}.npy`` (float32 [clips, tags], rows in split order),
-    ``groundtruth_{validation,test}.npy``, ``tags.txt`` and ``clip_ids_{split}.txt``."""
+    ``groundtruth_{train,validation,test}.npy``, ``tags.txt`` and ``clip_ids_{split}.txt``."""
     p = run.params
     set_threads(p.threads)
     hw = select_hardware(p.device, p.tag.amp, False)
@@ -225,6 +225,8 @@ def train_tagger(run: Run, progress: bool = True) -> TrainState:
     state = trainer.fit(progress=progress)
     best = load_checkpoint(trainer.best_path if trainer.best_path.exists() else trainer.last_path)
     model.load_state_dict(best["model"])
+    # The training labels feed the popularity baseline of the evaluation step.
+    np.save(run.dir / "groundtruth_train.npy", _labels(data["train"]))
     for split in ("validation", "test"):
         np.save(run.dir / f"predictions_{split}.npy",
                 _predict(model, data[split], hw, p.tag.batch_size).astype(np.float32))

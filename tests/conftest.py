@@ -1,0 +1,61 @@
+"""Shared fixtures: a tiny project (params/tiny.yaml and the files it extends) whose
+features and pretrained VQ-VAE are made once per test session and reused by the
+pretraining and tagging tests through ``reuse``."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class TinyProject:
+    """A temporary copy of ``params/`` with an outputs folder.
+
+    ``run_file(name, text)`` writes a params file that extends ``tiny.yaml`` and reuses
+    its extracted features (and, with ``pretrained=True``, its VQ-VAE).
+    """
+
+    def __init__(self, root: Path):
+        self.params = root / "params"
+        shutil.copytree(REPO / "params", self.params)
+        self.outputs = root / "outputs"
+        self.tiny = self.params / "tiny.yaml"
+
+    def run_file(self, name: str, text: str = "", pretrained: bool = False) -> Path:
+        reuse = "{extract: tiny.yaml, pretrain: tiny.yaml}" if pretrained else "{extract: tiny.yaml}"
+        steps = "[tag, evaluate]" if pretrained else "[pretrain]"
+        path = self.params / f"{name}.yaml"
+        path.write_text(f"extends: tiny.yaml\nname: {name}\nsteps: {steps}\nreuse: {reuse}\n{text}")
+        return path
+
+    def run(self, path: Path):
+        from vqvae_lib.steps import Run
+
+        return Run(path, self.outputs)
+
+
+@pytest.fixture(scope="session")
+def tiny_project(tmp_path_factory) -> TinyProject:
+    """Features of the tiny demo set, extracted once (the ``extract`` step of tiny.yaml)."""
+    from vqvae_lib.extract import extract_run
+
+    project = TinyProject(tmp_path_factory.mktemp("tiny"))
+    run = project.run(project.tiny)
+    extract_run(run)
+    run.mark_done("extract", 0.0)
+    return project
+
+
+@pytest.fixture(scope="session")
+def tiny_pretrained(tiny_project) -> TinyProject:
+    """The tiny project with its VQ-VAE pretrained (the ``pretrain`` step of tiny.yaml)."""
+    from vqvae_lib.pretrain import pretrain
+
+    run = tiny_project.run(tiny_project.tiny)
+    pretrain(run, progress=False)
+    run.mark_done("pretrain", 0.0)
+    return tiny_project

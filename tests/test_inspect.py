@@ -1,0 +1,165 @@
+"""Inspecting a VQ-VAE: encoding a split, codebook usage, code-tag lift, probe, audio."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vqvae_lib.inspect import (
+    TSNE_MAX_CODES,
+    bag_of_codes,
+    code_tag_lift,
+    codebook_projection,
+    codebook_usage,
+    dead_codes,
+    encode_split,
+    linear_probe,
+    perplexity,
+    reconstruction_audio,
+    top_codes_per_tag,
+    write_wav,
+)
+from vqvae_lib.quantizer import QuantizerConfig
+from vqvae_lib.vqvae import VQVAE, VQVAEConfig
+
+
+class ListSplit(torch.utils.data.Dataset):
+    def __init__(self, x: torch.Tensor, labels: np.ndarray):
+        self.x, self.labels = x, labels
+        self.ids = [f"clip{i}" for i in range(len(x))]
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i], torch.from_numpy(self.labels[i].astype(np.float32))
+
+
+@pytest.fixture
+def toy():
+    torch.manual_seed(0)
+    # The smallest real VQ-VAE: 80 mels (Type-1's minimum), 8 channels, 16 codes.
+    model = VQVAE(VQVAEConfig(kind="type1", n_mels=80, channels=8,
+                              quantizer=QuantizerConfig(codebook_size=16))).eval()
+    with torch.no_grad():  # spread the codebook so that more than one code gets chosen
+        model.quantizer.codebook.normal_()
+    x = torch.rand(10, 1, 80, 16) * 1.8 - 0.9
+    return model, ListSplit(x, np.zeros((10, 2), bool))
+
+
+def test_encode_split_matches_the_model_clip_by_clip(toy):
+    model, split = toy
+    enc = encode_split(model, split, batch_size=3, keep=4)
+    assert enc.indices.shape == (10, 1, 8) and enc.recon_error.shape == (10,)
+    with torch.no_grad():
+        out = model(split.x)
+    np.testing.assert_array_equal(enc.indices, out.indices.numpy())
+    assert len(np.unique(enc.indices)) > 1
+    mse = ((out.x_hat - split.x) ** 2).mean(dim=(1, 2, 3)).numpy()
+    np.testing.assert_allclose(enc.recon_error, mse, rtol=1e-5)
+    assert enc.x.shape == enc.x_hat.shape == (4, 80, 16)
+    np.testing.assert_allclose(enc.x_hat, out.x_hat[:4, 0].numpy(), atol=1e-6)
+
+
+def test_usage_counts_equal_a_direct_bincount_of_the_encoded_indices(toy):
+    model, split = toy
+    K = model.config.quantizer.codebook_size
+    counts = codebook_usage(encode_split(model, split, batch_size=4).indices, K)
+    with torch.no_grad():
+        direct = torch.bincount(model.encode(split.x).flatten(), minlength=K).numpy()
+    np.testing.assert_array_equal(counts, direct)
+    assert counts.shape == (K,) and counts.sum() == 10 * 1 * 8
+    assert dead_codes(counts) == int((direct == 0).sum())
+
+
+def test_perplexity_is_K_for_even_use_and_one_for_a_single_code():
+    assert perplexity(np.full(16, 5)) == pytest.approx(16)
+    assert perplexity(np.array([0, 9, 0, 0])) == pytest.approx(1)
+    assert dead_codes(np.array([0, 9, 0, 1])) == 2
+
+
+def test_bag_of_codes_rows_are_normalised_histograms():
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, 7, size=(5, 2, 6))
+    hist = bag_of_codes(idx, 7)
+    assert hist.shape == (5, 7)
+    np.testing.assert_allclose(hist.sum(1), 1.0)
+    np.testing.assert_allclose(hist[3], np.bincount(idx[3].ravel(), minlength=7) / 12)
+
+
+def test_a_code_planted_in_one_tags_clips_has_its_highest_lift_there():
+    rng = np.random.default_rng(1)
+    K, planted = 12, 7
+    labels = rng.random((60, 3)) < 0.4
+    labels[:, 1] = np.arange(60) < 12  # a fifth of the clips
+    idx = rng.choice([k for k in range(K) if k != planted], size=(60, 2, 8))
+    tagged = np.flatnonzero(labels[:, 1])
+    idx[tagged, 0, :3] = planted
+    lift = code_tag_lift(idx, labels, K)
+    assert lift.shape == (3, K)
+    assert lift[:, planted].argmax() == 1
+    assert lift[1, planted] > 2.0
+    assert top_codes_per_tag(lift, 2)[1, 0] == planted
+    # A tag without clips carries no evidence either way.
+    labels[:, 2] = False
+    assert np.all(code_tag_lift(idx, labels, K)[2] == 1.0)
+
+
+def test_probe_separates_a_separable_toy_case_and_skips_one_class_tags():
+    rng = np.random.default_rng(2)
+    K = 8
+
+    def make(n):
+        labels = rng.random((n, 3)) < 0.5
+        idx = rng.integers(2, K, size=(n, 1, 20))
+        idx[labels[:, 0], 0, :6] = 0  # tag 0 <=> code 0 is frequent
+        labels[:, 2] = True  # only positives: cannot be scored
+        return bag_of_codes(idx, K), labels
+
+    (xtr, ytr), (xva, yva) = make(80), make(40)
+    result = linear_probe(xtr, ytr, xva, yva, max_iter=200, tags=["a", "b", "c"])
+    assert result["skipped"] == ["c"]
+    assert set(result["per_tag"]) == {"a", "b"}
+    assert result["per_tag"]["a"] > 0.95
+    assert 0.2 < result["per_tag"]["b"] < 0.8  # random tag: near chance
+    assert result["roc_auc_macro"] == pytest.approx(np.mean(list(result["per_tag"].values())))
+
+
+def test_codebook_projection_shapes_and_the_tsne_cutoff():
+    rng = np.random.default_rng(3)
+    book = rng.normal(size=(20, 5))
+    for method in ("pca", "tsne"):
+        xy = codebook_projection(book, method, seed=0)
+        assert xy.shape == (20, 2) and np.isfinite(xy).all()
+    with pytest.raises(ValueError):
+        codebook_projection(np.zeros((TSNE_MAX_CODES + 1, 2)), "tsne")
+
+
+def test_write_wav_round_trips(tmp_path):
+    sf = pytest.importorskip("soundfile")
+    audio = 0.5 * np.sin(np.linspace(0, 200, 4000)).astype(np.float32)
+    path = write_wav(tmp_path / "sub" / "a.wav", audio, 8000)
+    back, sr = sf.read(path, dtype="float32")
+    assert sr == 8000 and len(back) == 4000
+    np.testing.assert_allclose(back, audio, atol=1e-3)
+
+
+def test_inverting_an_unmodified_mel_gives_audio_of_the_right_length_rate_and_pitch(tmp_path):
+    features = pytest.importorskip("vqvae_lib.features")
+    sf = pytest.importorskip("soundfile")
+    cfg = features.FeatureConfig(frames=32)
+    sr, hop = cfg.sample_rate, cfg.hop_length
+    t = np.arange(int(sr * 0.8)) / sr
+    tone = (0.3 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    x = features.log_mel(tone, cfg)[:, :cfg.frames]  # the kit's own features, unmodified
+    audio_in, audio_out = reconstruction_audio(x, x, cfg, n_iter=8)
+    for audio in (audio_in, audio_out):
+        assert audio.dtype == np.float32
+        assert abs(len(audio) - cfg.frames * hop) <= hop
+    spectrum = np.abs(np.fft.rfft(audio_in))
+    peak_hz = np.fft.rfftfreq(len(audio_in), 1 / sr)[spectrum.argmax()]
+    assert abs(peak_hz - 1000) < 100  # one mel band near 1 kHz is ~ 60 Hz wide
+    path = write_wav(tmp_path / "out.wav", audio_out, sr)
+    info = sf.info(path)
+    assert info.samplerate == sr and info.frames == len(audio_out)

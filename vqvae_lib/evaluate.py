@@ -1,0 +1,353 @@
+"""Evaluation with the MediaEval 2019 metrics: ``vqvae-kit evaluate`` and notebook 05.
+
+Command line, on files in the MediaEval layout (``.npy``, clips x tags, columns in
+``tags.txt`` order)::
+
+    vqvae-kit evaluate --groundtruth GT.npy --predictions P.npy [--decisions D.npy]
+        [--tags TAGS.txt] [--validation-groundtruth VG.npy --validation-predictions VP.npy]
+        [--json OUT.json|-] [--per-tag OUT.tsv]
+
+Without ``--decisions`` each tag's threshold is tuned on the validation pair (the F-max
+point of its PR curve) and applied to the test predictions. Shapes and dtypes are
+checked before anything is computed; a mismatch names the file and exits with 2.
+
+``evaluate_run(run)``: the same for a run folder written by the tagging step, beside
+the popularity baseline, and on MTG-Jamendo split-0 mood/theme beside the paper's
+Table 2 and the 2019 leaderboard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .metrics import (
+    METRIC_KEYS,
+    all_metrics,
+    decide,
+    per_tag_metrics,
+    popularity_baseline,
+    tune_thresholds,
+)
+from .paper import MOODTHEME_TAGS, MOODTHEME_TEST_CLIPS, leaderboard, paper_table
+
+
+class InputError(ValueError):
+    """An input file is missing, unreadable, or of the wrong shape or dtype; the message
+    names the file."""
+
+
+# -- reading and checking inputs ---------------------------------------------------
+def load_matrix(path: str | Path, kind: str) -> np.ndarray:
+    """A clips x tags matrix from ``path``.
+
+    Args:
+        kind: ``labels`` (ground truth, decisions): bool, or integers that are all 0/1,
+            returned as bool. ``scores`` (predictions): real numbers (bool and integers
+            accepted, as in the official popularity baseline), all finite.
+
+    Returns:
+        ``[N, n_tags]`` array.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{path}: not a readable .npy array ({exc})") from None
+    if arr.ndim != 2:
+        raise InputError(f"{path}: shape {arr.shape}, expected 2-D [clips, tags]")
+    if kind == "labels":
+        if arr.dtype == bool:
+            return arr
+        if np.issubdtype(arr.dtype, np.integer) and np.isin(arr, (0, 1)).all():
+            return arr.astype(bool)
+        raise InputError(f"{path}: dtype {arr.dtype}, expected bool (or integers 0/1): "
+                         "ground truth and decisions are booleans, predictions are scores")
+    if not (arr.dtype == bool or np.issubdtype(arr.dtype, np.integer)
+            or np.issubdtype(arr.dtype, np.floating)):
+        raise InputError(f"{path}: dtype {arr.dtype}, expected float scores")
+    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
+        raise InputError(f"{path}: {int((~np.isfinite(arr)).sum())} scores are NaN or infinite")
+    return arr
+
+
+def expect_shape(arr: np.ndarray, path: str | Path, expected: tuple[int, ...], why: str) -> None:
+    """Raise ``InputError`` naming ``path`` unless ``arr.shape == expected``."""
+    if arr.shape != tuple(expected):
+        raise InputError(f"{path}: shape {arr.shape}, expected {tuple(expected)} ({why})")
+
+
+def load_tags(path: str | Path) -> list[str]:
+    """Tag names, one a line (blank lines and CRLF endings ignored)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def evaluate_files(groundtruth: str | Path, predictions: str | Path,
+                   decisions: str | Path | None = None, tags: str | Path | None = None,
+                   validation_groundtruth: str | Path | None = None,
+                   validation_predictions: str | Path | None = None) -> dict[str, Any]:
+    """Check and evaluate MediaEval-layout files.
+
+    Returns:
+        dict(metrics (``all_metrics``), per_tag (DataFrame), thresholds (float
+        ``[n_tags]`` or None when decisions were given), decisions (bool ``[N, n_tags]``),
+        tags (list), n_clips).
+    """
+    gt = load_matrix(groundtruth, "labels")
+    pred = load_matrix(predictions, "scores")
+    expect_shape(pred, predictions, gt.shape, f"clips x tags of the ground truth {groundtruth}")
+    names = None
+    if tags is not None:
+        names = load_tags(tags)
+        if len(names) != gt.shape[1]:
+            raise InputError(f"{tags}: {len(names)} tags, expected {gt.shape[1]} "
+                             f"(the columns of {groundtruth})")
+    validation = (validation_groundtruth, validation_predictions)
+    if decisions is not None and any(v is not None for v in validation):
+        raise InputError("give either --decisions or the validation pair to tune thresholds "
+                         "on, not both")
+    thresholds = None
+    if decisions is not None:
+        dec = load_matrix(decisions, "labels")
+        expect_shape(dec, decisions, gt.shape, f"clips x tags of the ground truth {groundtruth}")
+    else:
+        if any(v is None for v in validation):
+            raise InputError("no --decisions: give --validation-groundtruth and "
+                             "--validation-predictions to tune one threshold per tag on "
+                             "validation (thresholds are never tuned on the test split)")
+        vgt = load_matrix(validation_groundtruth, "labels")
+        if vgt.shape[1] != gt.shape[1]:
+            raise InputError(f"{validation_groundtruth}: shape {vgt.shape}, expected "
+                             f"({vgt.shape[0]}, {gt.shape[1]}) (the tags of {groundtruth})")
+        vpred = load_matrix(validation_predictions, "scores")
+        expect_shape(vpred, validation_predictions, vgt.shape,
+                     f"clips x tags of the validation ground truth {validation_groundtruth}")
+        thresholds = tune_thresholds(vgt, vpred)
+        dec = decide(pred, thresholds)
+    return {"metrics": all_metrics(gt, pred, dec, names),
+            "per_tag": per_tag_metrics(gt, pred, dec, names), "thresholds": thresholds,
+            "decisions": dec, "tags": names or [f"tag{j}" for j in range(gt.shape[1])],
+            "n_clips": gt.shape[0]}
+
+
+def format_metrics(metrics: dict[str, Any]) -> str:
+    """The ten metrics as a two-column table with 6 decimals (and the tags left out)."""
+    lines = [f"{'metric':<16} value"]
+    lines += [f"{k:<16} {metrics[k]:.6f}" for k in METRIC_KEYS]
+    if metrics.get("excluded_tags"):
+        lines.append(f"left out of macro averages: {', '.join(metrics['excluded_tags'])}")
+    return "\n".join(lines)
+
+
+def _json_ready(obj: Any) -> Any:
+    """Plain JSON: numpy scalars to Python, NaN and infinities to null."""
+    if isinstance(obj, dict):
+        return {k: _json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, np.ndarray)):
+        return [_json_ready(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+# -- command line ---------------------------------------------------------------------
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("evaluate", help="MediaEval 2019 metrics of predictions (.npy files)",
+                       description="ROC-AUC and PR-AUC (macro, micro) from predictions; "
+                       "precision, recall and F-score (macro, micro) from decisions, given "
+                       "or made with thresholds tuned on a validation pair.")
+    p.add_argument("--groundtruth", required=True, help="bool [clips, tags] .npy (test split)")
+    p.add_argument("--predictions", required=True, help="float [clips, tags] .npy scores")
+    p.add_argument("--decisions", help="bool [clips, tags] .npy; else tuned on validation")
+    p.add_argument("--tags", help="tag names, one a line, in column order (tags.txt)")
+    p.add_argument("--validation-groundtruth", help="bool [clips, tags] .npy to tune on")
+    p.add_argument("--validation-predictions", help="float [clips, tags] .npy to tune on")
+    p.add_argument("--json", help="write the metrics as JSON to this file ('-': stdout)")
+    p.add_argument("--per-tag", help="write per-tag metrics as TSV to this file")
+    return p
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        result = evaluate_files(args.groundtruth, args.predictions, args.decisions, args.tags,
+                                args.validation_groundtruth, args.validation_predictions)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    metrics = result["metrics"]
+    source = (f"decisions from {args.decisions}" if args.decisions else
+              f"thresholds tuned on {args.validation_predictions}")
+    table = (f"MediaEval 2019 metrics of {args.predictions} against {args.groundtruth} "
+             f"({result['n_clips']} clips, {len(result['tags'])} tags; {source})\n"
+             + format_metrics(metrics))
+    text = json.dumps(_json_ready(metrics), indent=2)
+    # JSON on stdout must stay parseable, so the table goes to stderr then.
+    print(table, file=sys.stderr if args.json == "-" else sys.stdout)
+    if args.json == "-":
+        print(text)
+    elif args.json:
+        Path(args.json).write_text(text + "\n")
+    if args.per_tag:
+        per_tag = result["per_tag"]
+        if result["thresholds"] is not None:
+            per_tag = per_tag.assign(threshold=result["thresholds"])
+        per_tag.to_csv(args.per_tag, sep="\t", index=False)
+    return 0
+
+
+# -- a run folder (notebook 05) -------------------------------------------------------
+RUN_INPUTS = ("predictions_validation.npy", "predictions_test.npy",
+              "groundtruth_validation.npy", "groundtruth_test.npy", "tags.txt")
+
+
+def _get(obj: Any, *names: str) -> Any:
+    for name in names:
+        obj = getattr(obj, name, None)
+    return obj
+
+
+def is_moodtheme_split0(run: Any, tags: list[str], n_test: int) -> bool:
+    """True for MTG-Jamendo split-0 mood/theme, the data of the paper's Table 2: by the
+    run's tagging dataset, or else by its 56 official tags and 4231 test clips."""
+    ds = _get(run, "params", "data", "tag")
+    if (_get(ds, "kind") == "jamendo" and _get(ds, "split") == 0
+            and _get(ds, "subset") == "moodtheme"):
+        return True
+    return tuple(tags) == MOODTHEME_TAGS and n_test == MOODTHEME_TEST_CLIPS
+
+
+def _design(run: Any) -> dict[str, Any]:
+    return {"vqvae": _get(run, "params", "vqvae", "kind"),
+            "classifier": _get(run, "params", "tag", "tagger", "classifier"),
+            "encoder": _get(run, "params", "tag", "encoder")}
+
+
+def _with_paper(name: str, run: Any, metrics: dict[str, Any]) -> pd.DataFrame:
+    """The paper's Table 2 with this run's row, best test ROC-AUC first."""
+    paper = paper_table()[["run", "vqvae", "classifier", "encoder", "roc_auc_macro",
+                           "pr_auc_macro", "f1_macro", "f1_micro", "val_roc_auc_macro"]]
+    paper = paper.assign(source="paper")
+    row = {"run": name, **_design(run), **{m: metrics["test"][m] for m in
+                                           ("roc_auc_macro", "pr_auc_macro", "f1_macro", "f1_micro")},
+           "val_roc_auc_macro": metrics["validation"]["roc_auc_macro"], "source": "this kit"}
+    table = pd.concat([paper, pd.DataFrame([row])], ignore_index=True)
+    return table.sort_values("roc_auc_macro", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _with_leaderboard(name: str, metrics: dict[str, Any]) -> pd.DataFrame:
+    """The 2019 leaderboard with this run placed by PR-AUC macro; ``rank`` re-numbered."""
+    board = leaderboard().drop(columns="rank")
+    row = {"team": "this kit", "run": name, **{m: metrics["test"][m] for m in board.columns
+                                               if m in metrics["test"]}}
+    board = pd.concat([board, pd.DataFrame([row])], ignore_index=True)
+    board = board.sort_values("pr_auc_macro", ascending=False, kind="stable").reset_index(drop=True)
+    board.insert(2, "rank", range(1, len(board) + 1))
+    return board
+
+
+def evaluate_run(run: Any) -> dict[str, Any]:
+    """Evaluate a run folder written by the tagging step.
+
+    Reads ``predictions_{validation,test}.npy`` (float ``[N, n_tags]``),
+    ``groundtruth_{validation,test}.npy`` (bool ``[N, n_tags]``), ``tags.txt`` and, when
+    there, ``clip_ids_test.txt`` (one id per test row) and ``groundtruth_train.npy``.
+    Tunes one threshold per tag on validation and applies it to both splits (so the
+    validation F-scores are optimistic; the test ones are not). Writes ``metrics.json``,
+    ``per_tag.tsv`` (test) and ``decisions_test.npy`` into ``run.dir``.
+
+    The popularity baseline is computed on the same test clips from the training labels;
+    without ``groundtruth_train.npy`` it takes the validation labels instead (the most
+    frequent tag rarely differs between the two), and ``metrics.json`` says which.
+
+    Args:
+        run: a ``steps.Run``, or any object with ``dir`` (the run folder) and ``params``
+            (used for the run's name, design and dataset; may be None).
+
+    Returns:
+        dict(metrics, per_tag, files, comparison, groundtruth_test, predictions_test,
+        tags, thresholds) and, on MTG-Jamendo split-0 mood/theme, ``paper_table``,
+        ``leaderboard`` and ``leaderboard_rank``.
+    """
+    folder = Path(run.dir)
+    missing = [n for n in RUN_INPUTS if not (folder / n).exists()]
+    if missing:
+        raise FileNotFoundError(f"{folder}: missing {', '.join(missing)}; the tagging step "
+                                "(04_tag) writes them")
+    name = _get(run, "params", "name") or folder.name
+    tags = load_tags(folder / "tags.txt")
+    data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for split in ("validation", "test"):
+        gt_path, pred_path = folder / f"groundtruth_{split}.npy", folder / f"predictions_{split}.npy"
+        gt = load_matrix(gt_path, "labels")
+        expect_shape(gt, gt_path, (gt.shape[0], len(tags)), f"one column per tag of {folder / 'tags.txt'}")
+        pred = load_matrix(pred_path, "scores")
+        expect_shape(pred, pred_path, gt.shape, f"clips x tags of {gt_path.name}")
+        data[split] = (gt, pred)
+    ids_path = folder / "clip_ids_test.txt"
+    if ids_path.exists():
+        n_ids = len(load_tags(ids_path))
+        if n_ids != len(data["test"][0]):
+            raise InputError(f"{ids_path}: {n_ids} clip ids, expected {len(data['test'][0])} "
+                             "(the rows of groundtruth_test.npy)")
+
+    thresholds = tune_thresholds(*data["validation"])
+    decisions = {s: decide(pred, thresholds) for s, (gt, pred) in data.items()}
+    metrics: dict[str, Any] = {}
+    left_out: dict[str, list[str]] = {}
+    for split, (gt, pred) in data.items():
+        m = all_metrics(gt, pred, decisions[split], tags)
+        left_out[split] = m.pop("excluded_tags", [])
+        metrics[split] = m
+    gt_test, pred_test = data["test"]
+    per_tag = per_tag_metrics(gt_test, pred_test, decisions["test"], tags)
+    per_tag["threshold"] = thresholds
+
+    train_path = folder / "groundtruth_train.npy"
+    if train_path.exists():
+        y_train, labels_from = load_matrix(train_path, "labels"), "train"
+        expect_shape(y_train, train_path, (y_train.shape[0], len(tags)), "one column per tag")
+    else:
+        y_train, labels_from = data["validation"][0], "validation"
+    base_pred, base_dec = popularity_baseline(y_train, len(gt_test))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the same tags were reported above
+        baseline = all_metrics(gt_test, base_pred, base_dec, tags)
+    baseline.pop("excluded_tags", None)
+    comparison = pd.DataFrame([{"run": name, **metrics["test"]},
+                               {"run": f"popularity baseline (from {labels_from} labels)",
+                                **baseline}])
+
+    record = {"validation": metrics["validation"], "test": metrics["test"],
+              "thresholds": thresholds, "excluded_tags": left_out,
+              "popularity_baseline": {"labels_from": labels_from, "test": baseline}}
+    files = [folder / "metrics.json", folder / "per_tag.tsv", folder / "decisions_test.npy"]
+    files[0].write_text(json.dumps(_json_ready(record), indent=2) + "\n")
+    per_tag.to_csv(files[1], sep="\t", index=False)
+    np.save(files[2], decisions["test"])
+
+    result: dict[str, Any] = {
+        "metrics": metrics, "per_tag": per_tag, "files": files, "comparison": comparison,
+        "groundtruth_test": gt_test, "predictions_test": pred_test, "tags": tags,
+        "thresholds": thresholds}
+    if is_moodtheme_split0(run, tags, len(gt_test)):
+        result["paper_table"] = _with_paper(name, run, metrics)
+        board = _with_leaderboard(name, metrics)
+        result["leaderboard"] = board
+        result["leaderboard_rank"] = int(board.loc[board["team"] == "this kit", "rank"].iloc[0])
+    return result
+
