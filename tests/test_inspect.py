@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
+from vqvae_lib.checkpoint import save_checkpoint
+from vqvae_lib.config import to_dict
+from vqvae_lib.extract import extract_run
 from vqvae_lib.inspect import (
     TSNE_MAX_CODES,
     bag_of_codes,
@@ -14,6 +20,7 @@ from vqvae_lib.inspect import (
     codebook_usage,
     dead_codes,
     encode_split,
+    inspect_run,
     linear_probe,
     perplexity,
     reconstruction_audio,
@@ -21,6 +28,7 @@ from vqvae_lib.inspect import (
     write_wav,
 )
 from vqvae_lib.quantizer import QuantizerConfig
+from vqvae_lib.steps import Run
 from vqvae_lib.vqvae import VQVAE, VQVAEConfig
 
 
@@ -42,9 +50,10 @@ def toy():
     # The smallest real VQ-VAE: 80 mels (Type-1's minimum), 8 channels, 16 codes.
     model = VQVAE(VQVAEConfig(kind="type1", n_mels=80, channels=8,
                               quantizer=QuantizerConfig(codebook_size=16))).eval()
-    with torch.no_grad():  # spread the codebook so that more than one code gets chosen
-        model.quantizer.codebook.normal_()
     x = torch.rand(10, 1, 80, 16) * 1.8 - 0.9
+    with torch.no_grad():  # codes drawn from the latents (a data init), so several are chosen
+        z = model.encode_latent(x).permute(0, 2, 3, 1).reshape(-1, 8)
+        model.quantizer.codebook.copy_(z[torch.randperm(len(z))[:16]])
     return model, ListSplit(x, np.zeros((10, 2), bool))
 
 
@@ -101,9 +110,12 @@ def test_a_code_planted_in_one_tags_clips_has_its_highest_lift_there():
     assert lift[:, planted].argmax() == 1
     assert lift[1, planted] > 2.0
     assert top_codes_per_tag(lift, 2)[1, 0] == planted
-    # A tag without clips carries no evidence either way.
+    # Codes never used, and tags without clips, carry no evidence either way.
+    idx[idx == 11] = 10
     labels[:, 2] = False
-    assert np.all(code_tag_lift(idx, labels, K)[2] == 1.0)
+    lift = code_tag_lift(idx, labels, K)
+    assert np.all(lift[:, 11] == 1.0)
+    np.testing.assert_allclose(lift[2], 1.0)
 
 
 def test_probe_separates_a_separable_toy_case_and_skips_one_class_tags():
@@ -163,3 +175,46 @@ def test_inverting_an_unmodified_mel_gives_audio_of_the_right_length_rate_and_pi
     path = write_wav(tmp_path / "out.wav", audio_out, sr)
     info = sf.info(path)
     assert info.samplerate == sr and info.frames == len(audio_out)
+
+
+def test_inspect_run_writes_its_summary_and_sounds(tmp_path):
+    import soundfile as sf
+
+    tiny = Path(__file__).resolve().parents[1] / "params" / "tiny.yaml"
+    params = tmp_path / "inspect.yaml"
+    params.write_text(f"extends: {tiny}\nname: inspect-test\n"
+                      "data:\n  tag: {kind: demo, n_clips: 30, clip_seconds: 1.6, seed: 0}\n")
+    run = Run(params, tmp_path / "outputs")
+    extract_run(run, progress=False)
+    # An untrained VQ-VAE stands in for step 02: inspection reads only its checkpoint.
+    torch.manual_seed(0)
+    model = VQVAE(run.params.vqvae)
+    save_checkpoint({"vqvae_config": to_dict(run.params.vqvae), "model": model.state_dict()},
+                    run.dir / "pretrain" / "best.pt")
+
+    result = inspect_run(run, progress=False)
+    summary = json.loads((run.dir / "inspect.json").read_text())
+    K = run.params.vqvae.quantizer.codebook_size
+    held_out = summary["usage_split"]
+    assert summary["K"] == K == len(result["counts"])
+    assert summary["used_codes"] + summary["dead_codes"] == K
+    held_idx = result["splits"][held_out]["indices"]
+    np.testing.assert_array_equal(result["counts"], np.bincount(held_idx.ravel(), minlength=K))
+    for split, figures in summary["splits"].items():
+        assert figures["clips"] == len(result["splits"][split]["ids"])
+        assert figures["recon_mse_mean"] == pytest.approx(result["splits"][split]["recon_error"].mean())
+    assert summary["best_clips"][0]["mse"] <= summary["worst_clips"][0]["mse"]
+    auc = summary["probe_roc_auc_macro"]
+    assert auc is None or 0.0 <= auc <= 1.0
+    assert result["lift"].shape == (len(result["tags"]), K)
+
+    n = run.params.inspect.n_clips
+    frames, n_mels = run.params.features.frames, run.params.features.n_mels
+    assert result["reconstructions"]["x"].shape == (2 * n, n_mels, frames)
+    assert len(result["reconstructions"]["titles"]) == 2 * n
+    assert len(summary["audio"]) == run.params.inspect.n_audio
+    for entry in summary["audio"]:
+        for key in ("input", "reconstruction"):
+            info = sf.info(run.dir / entry[key])
+            assert info.samplerate == run.params.features.sample_rate
+            assert abs(info.frames - frames * run.params.features.hop_length) <= run.params.features.hop_length

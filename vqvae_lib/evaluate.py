@@ -242,8 +242,9 @@ def _with_paper(name: str, run: Any, metrics: dict[str, Any]) -> pd.DataFrame:
     paper = paper_table()[["run", "vqvae", "classifier", "encoder", "roc_auc_macro",
                            "pr_auc_macro", "f1_macro", "f1_micro", "val_roc_auc_macro"]]
     paper = paper.assign(source="paper")
-    row = {"run": name, **_design(run), **{m: metrics["test"][m] for m in
-                                           ("roc_auc_macro", "pr_auc_macro", "f1_macro", "f1_micro")},
+    test = {m: metrics["test"][m]
+            for m in ("roc_auc_macro", "pr_auc_macro", "f1_macro", "f1_micro")}
+    row = {"run": name, **_design(run), **test,
            "val_roc_auc_macro": metrics["validation"]["roc_auc_macro"], "source": "this kit"}
     table = pd.concat([paper, pd.DataFrame([row])], ignore_index=True)
     return table.sort_values("roc_auc_macro", ascending=False, kind="stable").reset_index(drop=True)
@@ -268,7 +269,8 @@ def evaluate_run(run: Any) -> dict[str, Any]:
     there, ``clip_ids_test.txt`` (one id per test row) and ``groundtruth_train.npy``.
     Tunes one threshold per tag on validation and applies it to both splits (so the
     validation F-scores are optimistic; the test ones are not). Writes ``metrics.json``,
-    ``per_tag.tsv`` (test) and ``decisions_test.npy`` into ``run.dir``.
+    ``per_tag.tsv`` (test) and ``decisions_test.npy`` into ``run.dir``. In ``metrics.json``
+    a threshold is ``null`` for a tag with no validation positive (never decided positive).
 
     The popularity baseline is computed on the same test clips from the training labels;
     without ``groundtruth_train.npy`` it takes the validation labels instead (the most
@@ -292,9 +294,10 @@ def evaluate_run(run: Any) -> dict[str, Any]:
     tags = load_tags(folder / "tags.txt")
     data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for split in ("validation", "test"):
-        gt_path, pred_path = folder / f"groundtruth_{split}.npy", folder / f"predictions_{split}.npy"
+        gt_path = folder / f"groundtruth_{split}.npy"
+        pred_path = folder / f"predictions_{split}.npy"
         gt = load_matrix(gt_path, "labels")
-        expect_shape(gt, gt_path, (gt.shape[0], len(tags)), f"one column per tag of {folder / 'tags.txt'}")
+        expect_shape(gt, gt_path, (gt.shape[0], len(tags)), "one column per tag of tags.txt")
         pred = load_matrix(pred_path, "scores")
         expect_shape(pred, pred_path, gt.shape, f"clips x tags of {gt_path.name}")
         data[split] = (gt, pred)

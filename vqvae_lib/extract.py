@@ -32,14 +32,14 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from .cliptable import SPLITS, ClipTable
-from .features import FAILURE_REASONS, AudioError, FeatureConfig, clip_features
+from .features import FAILURE_REASONS, AudioError, FeatureConfig, clip_features, log_mel
 
 FORMAT_VERSION = 1
 STATUS_NAMES = ("pending", "ok") + FAILURE_REASONS  # index = code in <split>_status.npy
@@ -116,13 +116,12 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _clear(folder: Path) -> None:
-    """Remove this module's files (only those) from ``folder``."""
+    """Remove this module's files (only those; ``shards/`` stays) from ``folder``."""
     for name in _LAYOUT:
         (folder / name).unlink(missing_ok=True)
     for split in SPLITS:
         for name in (f"{split}.npy", f"{split}_status.npy"):
             (folder / name).unlink(missing_ok=True)
-    shutil.rmtree(folder / "shards", ignore_errors=True)
 
 
 def _open_arrays(folder: Path, split: str, n: int, cfg: FeatureConfig
@@ -143,7 +142,7 @@ def _open_arrays(folder: Path, split: str, n: int, cfg: FeatureConfig
             return feats, status
     except (OSError, ValueError):
         pass
-    # The status file is made after the features file: a status file means both exist.
+    # Start this split over: without a status file no row counts as done.
     spath.unlink(missing_ok=True)
     feats = np.lib.format.open_memmap(fpath, mode="w+", dtype=np.float16, shape=shape)
     status = np.lib.format.open_memmap(spath, mode="w+", dtype=np.uint8, shape=(n,))
@@ -168,6 +167,9 @@ def _run_jobs(jobs: list[tuple[str, int, str]], cfg: FeatureConfig, workers: int
         for job in jobs:
             on_result(*_work(job, cfg))
         return
+    # Build the cached filterbank and window (and librosa's lazy imports, ~1 s) once
+    # here, so that forked workers start warm.
+    log_mel(np.zeros(cfg.n_fft, np.float32), cfg)
     pending = list(reversed(jobs))
     window = 4 * workers  # bounded: results are written as they come, memory stays flat
     while pending:
@@ -181,8 +183,9 @@ def _run_jobs(jobs: list[tuple[str, int, str]], cfg: FeatureConfig, workers: int
                         running[pool.submit(_work, job, cfg)] = job
                     done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
                     for fut in done:
-                        job = running.pop(fut)
-                        on_result(*fut.result())
+                        result = fut.result()  # a dead worker raises here: job stays in running
+                        del running[fut]
+                        on_result(*result)
             except cf.process.BrokenProcessPool:
                 # A worker died (a decoder crash on some file): find the file by running
                 # each job that was in flight on its own.
@@ -233,7 +236,8 @@ def _finish(folder: Path, plan: dict[str, pd.DataFrame], statuses: dict[str, np.
                                "path": r.path, "message": r.message}
                               for r in grp.itertuples()]
                      for reason, grp in bad.groupby("status", sort=True)},
-        "counts": {reason: int(n) for reason, n in bad["status"].value_counts().sort_index().items()},
+        "counts": {reason: int(n)
+                   for reason, n in bad["status"].value_counts().sort_index().items()},
         "config": config,
         "seconds": round(seconds, 3),
         **(extra or {}),
@@ -292,9 +296,9 @@ def extract_features(table: ClipTable, cfg: FeatureConfig, out_dir: str | Path,
     jobs = [(s, int(r), p) for s in SPLITS
             for r, p in zip(plan[s]["row"], plan[s]["path"]) if arrays[s][1][r] == 0]
     failures_log = (folder / "failures.jsonl").open("a")
-    bar = tqdm(total=sum(len(p) for p in plan.values()), initial=sum(len(p) for p in plan.values()) - len(jobs),
-               desc=f"extract {folder.name}", unit="clip", disable=not progress,
-               mininterval=1.0)
+    total = sum(len(p) for p in plan.values())
+    bar = tqdm(total=total, initial=total - len(jobs), desc=f"extract {folder.name}",
+               unit="clip", disable=not progress, mininterval=1.0)
     last_flush = [time.monotonic()]
 
     def flush() -> None:
@@ -358,7 +362,7 @@ def merge_shards(out_dir: str | Path, n: int) -> dict:
         if report is not None:
             return report
     cfg = FeatureConfig(**base["features"])
-    _clear_merged(out_dir)
+    _clear(out_dir)
     _write_atomic(out_dir / "extract_settings.json", json.dumps(base, indent=2))
     shutil.copyfile(folders[0] / "tags.txt", out_dir / "tags.txt")
     indexes = [pd.read_csv(f / "index.csv", dtype=str, keep_default_na=False) for f in folders]
@@ -394,14 +398,6 @@ def merge_shards(out_dir: str | Path, n: int) -> dict:
     return _finish(out_dir, plan, statuses, failures, base["features"], seconds)
 
 
-def _clear_merged(out_dir: Path) -> None:
-    for name in _LAYOUT:
-        (out_dir / name).unlink(missing_ok=True)
-    for split in SPLITS:
-        for name in (f"{split}.npy", f"{split}_status.npy"):
-            (out_dir / name).unlink(missing_ok=True)
-
-
 # -- the pipeline step ---------------------------------------------------------------------
 def read_report(folder: str | Path) -> dict:
     """The report of a finished feature folder (FileNotFoundError naming what to run)."""
@@ -431,12 +427,4 @@ def extract_run(run, progress: bool = True) -> dict[str, dict]:
     return reports
 
 
-def iter_failures(report: dict) -> Iterable[dict]:
-    """Every failed clip of a report, with its ``reason`` added."""
-    for reason, items in report.get("failures", {}).items():
-        for item in items:
-            yield {"reason": reason, **item}
-
-
-__all__ = ["STATUS_NAMES", "extract_features", "extract_run", "iter_failures",
-           "merge_shards", "read_report"]
+__all__ = ["STATUS_NAMES", "extract_features", "extract_run", "merge_shards", "read_report"]

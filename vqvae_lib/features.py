@@ -181,7 +181,9 @@ def _classify_open_error(path: Path, exc: Exception) -> AudioError:
     mpeg_sync = len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0
     if head.startswith(_AUDIO_MAGIC) or mpeg_sync:
         return AudioError(path, "corrupt", f"audio header but undecodable: {exc}")
-    return AudioError(path, "not_audio", f"not an audio file libsndfile reads: {exc}")
+    # libsndfile's own message here is often misleading ("not a regular file").
+    return AudioError(path, "not_audio", f"libsndfile recognises no audio format (first "
+                                         f"bytes {head!r})")
 
 
 def _read(path: str | Path, sample_rate: int, max_seconds: float,
@@ -221,7 +223,8 @@ def _read(path: str | Path, sample_rate: int, max_seconds: float,
     if not np.isfinite(y).all():
         raise AudioError(path, "corrupt", "decoded samples are not finite")
     if sr_native != sample_rate:
-        y = soxr.resample(y, sr_native, sample_rate, quality="soxr_hq").astype(np.float32, copy=False)
+        y = soxr.resample(y, sr_native, sample_rate, quality="soxr_hq")
+        y = y.astype(np.float32, copy=False)
     return y
 
 
@@ -242,9 +245,10 @@ def load_audio(path: str | Path, sample_rate: int = 22050, max_seconds: float = 
 def clip_features(path: str | Path, cfg: FeatureConfig) -> np.ndarray:
     """The paper's feature matrix of one clip, float32 ``[n_mels, cfg.frames]``.
 
-    Equal (to about 1e-5) to ``reference_log_mel`` but reads only what the kept frames
-    need. Clips with fewer than ``cfg.frames`` frames are dropped (``AudioError``,
-    reason ``too_short``) or, with ``short_policy: pad``, padded with silence.
+    Equal (to ~1e-6; the tests allow 1e-3) to ``reference_log_mel``, but decodes only
+    what the kept frames need. Clips with fewer than ``cfg.frames`` frames are dropped
+    (``AudioError``, reason ``too_short``) or, with ``short_policy: pad``, padded with
+    silence.
     """
     y = _read(path, cfg.sample_rate, cfg.max_seconds, need=cfg.needed_samples)
     if len(y) < cfg.min_samples:
@@ -254,7 +258,9 @@ def clip_features(path: str | Path, cfg: FeatureConfig) -> np.ndarray:
                              f"frames need {cfg.frames_seconds:.2f} s")
     # Exactly the samples the kept frames see: centered frame t covers
     # [t * hop - n_fft / 2, t * hop + n_fft / 2); zeros stand in beyond the clip's end.
-    y = librosa.util.fix_length(y, size=cfg.needed_samples)
+    y = y[:cfg.needed_samples]
+    if len(y) < cfg.needed_samples:
+        y = np.pad(y, (0, cfg.needed_samples - len(y)))
     return np.ascontiguousarray(log_mel(y, cfg)[:, :cfg.frames])
 
 
@@ -284,10 +290,9 @@ def mel_to_audio(x: np.ndarray, cfg: FeatureConfig, n_iter: int = 32) -> np.ndar
         float32 ``[(T - 1) * hop_length]`` waveform at ``cfg.sample_rate``: librosa's
         inverse of ``T`` centered frames (the half windows at both ends are trimmed).
     """
-    mel = np.expm1(unscale(x).astype(np.float64)) / LOG_OFFSET_GAIN
+    mel = np.maximum(np.expm1(unscale(x)) / np.float32(LOG_OFFSET_GAIN), np.float32(0))
     y = librosa.feature.inverse.mel_to_audio(
-        np.maximum(mel, 0.0), sr=cfg.sample_rate, n_fft=cfg.n_fft, hop_length=cfg.hop_length,
-        n_iter=n_iter)
+        mel, sr=cfg.sample_rate, n_fft=cfg.n_fft, hop_length=cfg.hop_length, n_iter=n_iter)
     return y.astype(np.float32)
 
 

@@ -21,10 +21,23 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+import soundfile as sf
 import torch
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.manifold import TSNE
+from sklearn.metrics import roc_auc_score
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 from torch.utils.data import DataLoader
 
+from .feature_store import FeatureStore
 from .features import mel_to_audio
+from .hardware import select_hardware, set_threads
+from .pretrain import load_vqvae
 from .quantizer import codebook_perplexity
 
 # t-SNE over the codebook costs O(K^2) memory and about a second per 1,000 codes on a
@@ -121,17 +134,22 @@ def bag_of_codes(indices: np.ndarray, K: int) -> np.ndarray:
 def code_tag_lift(indices: np.ndarray, labels: np.ndarray, K: int, alpha: float = 1.0) -> np.ndarray:
     """How over-represented each code is among the clips of each tag: float64 ``[n_tags, K]``.
 
-    ``lift[t, c] = P(c | t) / P(c)``, where ``P(c | t)`` is the share of code ``c`` among all
-    code positions of the clips tagged ``t`` and ``P(c)`` its share over all clips. Both
-    are smoothed with ``alpha`` pseudo-uses per code, ``(n_c + alpha) / (n + alpha K)``,
-    so that codes seen a few times in a rare tag do not get huge ratios. Lift 1 = as
-    often as anywhere; > 1 = typical of the tag. Tags without clips get lift 1.
+    ``lift[t, c] = P(c | t) / P(c)``: the share of code ``c`` among the code positions of
+    the clips tagged ``t``, over its share among all clips. 1 = as often as anywhere,
+    > 1 = typical of the tag, < 1 = avoided by it. Smoothing, so that a code seen a few
+    times in a rare tag does not get a huge ratio:
+
+    - ``P(c) = (n_c + alpha) / (n + alpha K)`` (add-alpha over all positions);
+    - ``P(c | t) = (n_tc + m P(c)) / (n_t + m)`` with ``m = alpha K`` pseudo-positions
+      distributed like the whole data, which shrinks rare tags towards lift 1.
+
+    Tags without clips and codes never used get lift exactly 1 (no evidence).
 
     Args:
         indices: int ``[N, H', T']`` code indices.
         labels: bool ``[N, n_tags]``.
         K: codebook size.
-        alpha: additive smoothing (pseudo-uses per code).
+        alpha: smoothing strength (pseudo-uses per code).
     """
     labels = np.asarray(labels, dtype=np.float64)
     flat = np.asarray(indices, dtype=np.int64).reshape(len(indices), -1)
@@ -139,9 +157,10 @@ def code_tag_lift(indices: np.ndarray, labels: np.ndarray, K: int, alpha: float 
     per_tag = labels.T @ counts  # [n_tags, K]
     overall = counts.sum(axis=0)
     p_code = (overall + alpha) / (overall.sum() + alpha * K)
-    p_code_tag = (per_tag + alpha) / (per_tag.sum(axis=1, keepdims=True) + alpha * K)
+    m = alpha * K
+    p_code_tag = (per_tag + m * p_code) / (per_tag.sum(axis=1, keepdims=True) + m)
     lift = p_code_tag / p_code
-    lift[labels.sum(axis=0) == 0] = 1.0
+    lift[:, overall == 0] = 1.0
     return lift
 
 
@@ -169,13 +188,6 @@ def linear_probe(train_hist: np.ndarray, train_labels: np.ndarray, val_hist: np.
     Returns ``{"roc_auc_macro": float | None, "per_tag": {tag: roc_auc}, "skipped": [tag],
     "not_converged": [tag]}``.
     """
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
-    from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     train_labels = np.asarray(train_labels, dtype=bool)
     val_labels = np.asarray(val_labels, dtype=bool)
     n_tags = train_labels.shape[1]
@@ -214,9 +226,6 @@ def codebook_projection(codebook: np.ndarray, method: str = "pca", seed: int = 0
         method: ``pca`` or ``tsne`` (t-SNE only up to ``TSNE_MAX_CODES`` codes).
         seed: t-SNE's random state.
     """
-    from sklearn.decomposition import PCA
-    from sklearn.manifold import TSNE
-
     codebook = np.asarray(codebook, dtype=np.float64)
     k = len(codebook)
     if codebook.shape[1] < 2:
@@ -226,9 +235,11 @@ def codebook_projection(codebook: np.ndarray, method: str = "pca", seed: int = 0
     if method == "tsne":
         if k > TSNE_MAX_CODES:
             raise ValueError(f"t-SNE of {k} codes is too slow here (limit {TSNE_MAX_CODES}); use pca")
-        # sklearn needs perplexity < K; 30 is its default for larger codebooks.
-        return TSNE(n_components=2, perplexity=min(30.0, max(1.0, (k - 1) / 3)), init="pca",
-                    random_state=seed).fit_transform(codebook)
+        # sklearn needs perplexity < K; 30 is its default for larger codebooks. One thread:
+        # at K <= 2048 OpenMP threads mostly wait on each other (10-100x slower on 2 busy cores).
+        with threadpool_limits(1):
+            return TSNE(n_components=2, perplexity=min(30.0, max(1.0, (k - 1) / 3)), init="pca",
+                        random_state=seed).fit_transform(codebook)
     raise ValueError(f"unknown projection {method!r} (pca or tsne)")
 
 
@@ -247,14 +258,15 @@ def reconstruction_audio(x_scaled: np.ndarray, x_hat_scaled: np.ndarray, cfg: An
 
     Returns ``(audio_in, audio_out)``, float32 ``[samples]`` at ``cfg.sample_rate``.
     """
-    return (mel_to_audio(np.asarray(x_scaled, dtype=np.float32), cfg, n_iter),
-            mel_to_audio(np.asarray(x_hat_scaled, dtype=np.float32), cfg, n_iter))
+    # One BLAS thread: librosa's small NNLS and STFT problems run 10-20x slower when
+    # OpenBLAS threads compete with torch's OpenMP threads for the same cores.
+    with threadpool_limits(1):
+        return (mel_to_audio(np.asarray(x_scaled, dtype=np.float32), cfg, n_iter),
+                mel_to_audio(np.asarray(x_hat_scaled, dtype=np.float32), cfg, n_iter))
 
 
 def write_wav(path: str | Path, audio: np.ndarray, sr: int) -> Path:
     """Write 16-bit PCM (samples clipped to [-1, 1]); the folder is created."""
-    import soundfile as sf
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0), int(sr), subtype="PCM_16")
@@ -283,15 +295,13 @@ def inspect_run(run: Any, progress: bool = True) -> dict[str, Any]:
     ``probe``, ``audio`` (list of ``split``, ``id``, ``input``, ``reconstruction`` paths),
     ``files``.
     """
-    from .feature_store import FeatureStore
-    from .hardware import set_threads
-    from .pretrain import load_vqvae
-
     p = run.params
     cfg = p.inspect
     set_threads(p.threads)
     torch.manual_seed(p.seed)
-    model = load_vqvae(run.step_dir("pretrain") / "pretrain" / "best.pt")
+    # fp32 (amp off): low-precision distances can pick other codes than training did.
+    device = select_hardware(p.device, amp="off", channels_last=False).device
+    model = load_vqvae(run.step_dir("pretrain") / "pretrain" / "best.pt", device)
     K = int(model.config.quantizer.codebook_size)
     store = FeatureStore(run.features_dir("pretrain"))
     tags = list(store.tags)
@@ -331,7 +341,7 @@ def inspect_run(run: Any, progress: bool = True) -> dict[str, Any]:
                              max_iter=cfg.probe_max_iter, tags=tags)
         probe.update(train_split="train", eval_split=held_out)
 
-    codebook = model.quantizer.codebook.detach().float().cpu().numpy()
+    codebook = model.quantizer.codebook.detach().float().cpu().numpy()  # [K, D]
     projections = {"PCA": codebook_projection(codebook, "pca")}
     if cfg.tsne and K <= TSNE_MAX_CODES:
         projections["t-SNE"] = codebook_projection(codebook, "tsne", seed=p.seed)

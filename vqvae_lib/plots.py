@@ -19,6 +19,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from sklearn.metrics import average_precision_score, precision_recall_curve
+
+from .inspect import perplexity
 
 INCH_PER_TAG = 0.22
 MEL_CMAP = "magma"
@@ -271,7 +274,114 @@ def plot_reconstructions(x: np.ndarray, x_hat: np.ndarray, titles: Sequence[str]
                                   vmax=0.9, interpolation="nearest")
                 extra = f" (MSE {mse:.4f})" if j else ""
                 ax.set_title(textwrap.shorten(f"{titles[i]} · {what}{extra}", 70), fontsize=8)
-                ax.set(xlabel="frame", ylabel="mel band")
+                ax.set(xlabel="frame" if i == len(x) - 1 else "", ylabel="mel band" if j == 0 else "")
+        if image is not None:
+            fig.colorbar(image, ax=axes, shrink=0.8, label="scaled log-mel")
+        else:
+            _no_data(axes[0, 0], "no clips")
+        fig.suptitle("Input and reconstruction")
+    return fig
+
+
+def plot_recon_error_hist(errors: np.ndarray, ids: Sequence[str], groups: Sequence[str] | None = None,
+                          n_named: int = 3) -> Figure:
+    """Per-clip reconstruction MSE, with the best and worst clips named.
+
+    Args:
+        errors: float ``[N]`` per-clip MSE.
+        ids: ``N`` clip ids.
+        groups: optional ``N`` labels (e.g. the split) drawn as separate histograms.
+        n_named: how many of the best and of the worst clips to name.
+    """
+    errors = np.asarray(errors, dtype=np.float64)
+    order = np.argsort(errors, kind="stable")
+    with _style():
+        fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
+        if len(errors):
+            frame = pd.DataFrame({"MSE": errors, "split": list(groups) if groups is not None else "all"})
+            sns.histplot(frame, x="MSE", hue="split" if groups is not None else None,
+                         bins=min(40, max(5, len(errors) // 2)), element="step", ax=ax)
+            k = min(n_named, len(errors))
+            best = "\n".join(f"{ids[i]}  {errors[i]:.4f}" for i in order[:k])
+            worst = "\n".join(f"{ids[i]}  {errors[i]:.4f}" for i in order[::-1][:k])
+            ax.text(0.99, 0.97, f"best:\n{best}\n\nworst:\n{worst}", transform=ax.transAxes,
+                    ha="right", va="top", fontsize=7, family="monospace",
+                    bbox={"boxstyle": "round", "fc": "white", "ec": "0.7", "alpha": 0.9})
+            for i in (order[0], order[-1]):
+                ax.axvline(errors[i], color="0.3", ls=":", lw=1)
+        else:
+            _no_data(ax, "no clips")
+        ax.set(xlabel="reconstruction MSE per clip", ylabel="clips",
+               title=f"Reconstruction error ({len(errors)} clips, mean {errors.mean() if len(errors) else float('nan'):.4f})")
+    return fig
+
+
+def plot_codebook_usage_over_training(log: pd.DataFrame, K: int) -> Figure:
+    """Perplexity, used and dead codes, and dead-code restarts over training steps.
+
+    Args:
+        log: ``pretrain_log.csv`` (see ``plot_pretrain_losses``).
+        K: codebook size (the ceiling of perplexity and used codes).
+    """
+    steps, epochs = _scope(log, "step"), _scope(log, "epoch")
+    with _style():
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), layout="constrained")
+        ax = axes[0]
+        if _has(steps, "perplexity"):
+            ax.plot(steps["step"], steps["perplexity"], label="batch")
+        if _has(epochs, "val_perplexity"):
+            ax.plot(epochs["step"], epochs["val_perplexity"], "o", label="validation (epoch end)")
+        ax.axhline(K, color="0.5", ls="--", label=f"K = {K}")
+        ax.legend()
+        ax.set(xlabel="step", ylabel="perplexity", title="Codebook perplexity")
+        ax = axes[1]
+        for col, label in (("used_codes", "used (batch)"), ("dead_codes", "dead")):
+            if _has(steps, col):
+                ax.plot(steps["step"], steps[col], label=label)
+        if _has(epochs, "val_used_codes"):
+            ax.plot(epochs["step"], epochs["val_used_codes"], "o", label="used (validation)")
+        ax.axhline(K, color="0.5", ls="--", label=f"K = {K}")
+        ax.legend()
+        ax.set(xlabel="step", ylabel="codes", title="Used and dead codes")
+        ax = axes[2]
+        if _has(steps, "restarts"):
+            restarts = pd.to_numeric(steps["restarts"], errors="coerce").fillna(0)
+            ax.plot(steps["step"], restarts.cumsum(), color=sns.color_palette()[3])
+        else:
+            _no_data(ax, "no restarts logged")
+        ax.set(xlabel="step", ylabel="codes restarted (cumulative)", title="Dead-code restarts")
+        if steps.empty:
+            for a in axes[:2]:
+                _no_data(a, "no training steps logged")
+        fig.suptitle(f"Codebook health during pretraining (K = {K})")
+    return fig
+
+
+# -- 03 reconstruct and visualise ----------------------------------------------------
+def plot_reconstructions(x: np.ndarray, x_hat: np.ndarray, titles: Sequence[str]) -> Figure:
+    """Inputs beside their reconstructions, one clip per row, one colour scale.
+
+    Args:
+        x: ``[n, n_mels, T]`` scaled log-mels.
+        x_hat: ``[n, n_mels, T]`` the VQ-VAE's reconstructions.
+        titles: one label per clip (e.g. ``"validation: clip-id"``).
+    """
+    x, x_hat = np.asarray(x, dtype=np.float32), np.asarray(x_hat, dtype=np.float32)
+    n = max(1, len(x))
+    with _style():
+        fig, axes = plt.subplots(n, 2, figsize=(10, 2.3 * n + 0.7), squeeze=False,
+                                 sharex=True, sharey=True, layout="constrained")
+        image = None
+        for i in range(len(x)):
+            mse = float(np.mean((x_hat[i] - x[i]) ** 2))
+            for j, (mel, what) in enumerate(((x[i], "input"), (x_hat[i], "reconstruction"))):
+                ax = axes[i, j]
+                ax.grid(False)
+                image = ax.imshow(mel, origin="lower", aspect="auto", cmap=MEL_CMAP, vmin=-0.9,
+                                  vmax=0.9, interpolation="nearest")
+                extra = f" (MSE {mse:.4f})" if j else ""
+                ax.set_title(textwrap.shorten(f"{titles[i]} · {what}{extra}", 70), fontsize=8)
+                ax.set(xlabel="frame" if i == len(x) - 1 else "", ylabel="mel band" if j == 0 else "")
         if image is not None:
             fig.colorbar(image, ax=axes, shrink=0.8, label="scaled log-mel")
         else:
@@ -333,12 +443,13 @@ def plot_codebook_usage(counts: np.ndarray) -> Figure:
         ax.bar(np.arange(k), sorted_counts, width=1.0, color=sns.color_palette()[0], lw=0)
         if sorted_counts.max(initial=0) > 0:
             ax.set_yscale("log")
+            ax.set_ylim(bottom=0.5)  # so that codes used once still show a bar
         if used < k:
             ax.axvspan(used - 0.5, k - 0.5, color="0.85", zorder=0, label=f"{k - used} dead codes")
             ax.legend()
         ax.set_xlim(-0.5, k - 0.5)
         ax.set(xlabel="code rank (most used first)", ylabel="uses",
-               title=f"Codebook usage: perplexity {_perplexity(counts):.1f} of K = {k}, "
+               title=f"Codebook usage: perplexity {perplexity(counts):.1f} of K = {k}, "
                      f"{used} used, {k - used} dead")
     return fig
 
@@ -410,25 +521,28 @@ def plot_code_tag_heatmap(lift: np.ndarray, tags: Sequence[str], top_k: int = 20
     Args:
         lift: float ``[n_tags, K]`` from ``inspect.code_tag_lift``.
         tags: the ``n_tags`` names.
-        top_k: columns shown: the codes with the highest lift for any tag.
+        top_k: columns shown: the used codes with the highest lift for any tag.
     """
     lift = np.asarray(lift, dtype=np.float64)
     with _style():
-        if lift.size == 0:
+        if lift.size == 0 or np.all(lift == 1.0):
             fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
-            _no_data(ax, "no tags")
+            _no_data(ax, "no tags" if lift.size == 0 else "no code is tied to any tag")
             ax.set(xlabel="code", ylabel="tag", title="Code-tag lift")
             return fig
-        cols = np.argsort(-lift.max(axis=0), kind="stable")[:top_k]
+        # Codes with lift 1 everywhere (never used) say nothing; rank the others.
+        informative = np.flatnonzero(~np.all(lift == 1.0, axis=0))
+        cols = informative[np.argsort(-lift[:, informative].max(axis=0), kind="stable")[:top_k]]
         values = np.log2(lift[:, cols])
         width = min(16.0, 3.0 + 0.35 * len(cols) + 0.07 * max(len(t) for t in tags))
         fig, ax = plt.subplots(figsize=(width, _tag_height(len(tags), base=2.0)), layout="constrained")
         bound = max(1e-6, float(np.nanmax(np.abs(values))))
-        sns.heatmap(values, ax=ax, cmap="vlag", center=0, vmin=-bound, vmax=bound,
-                    xticklabels=[str(c) for c in cols], yticklabels=list(tags),
-                    cbar_kws={"label": "log2 lift  (P(code | tag) / P(code))"})
-        ax.tick_params(axis="y", labelsize=7, rotation=0)
-        ax.tick_params(axis="x", labelsize=7, rotation=90)
+        image = ax.imshow(values, cmap="vlag", vmin=-bound, vmax=bound, aspect="auto",
+                          interpolation="nearest")
+        ax.grid(False)
+        ax.set_xticks(np.arange(len(cols)), [str(c) for c in cols], fontsize=7, rotation=90)
+        ax.set_yticks(np.arange(len(tags)), list(tags), fontsize=7)
+        fig.colorbar(image, ax=ax, label="log2 lift = log2 P(code | tag) / P(code)", shrink=0.6)
         ax.set(xlabel="code index", ylabel="tag",
                title=f"Codes over-represented in clips with each tag (top {len(cols)} codes)")
     return fig
@@ -504,8 +618,6 @@ def plot_pr_curves(y_true: np.ndarray, y_score: np.ndarray, tags: Sequence[str],
         y_score: float ``[N, n_tags]`` predicted probabilities.
         tags: the ``n_tags`` names. Tags without a positive clip are left out.
     """
-    from sklearn.metrics import average_precision_score, precision_recall_curve
-
     y_true, y_score = np.asarray(y_true, dtype=bool), np.asarray(y_score, dtype=np.float64)
     valid = [j for j in range(y_true.shape[1]) if y_true[:, j].any()]
     ap = {j: average_precision_score(y_true[:, j], y_score[:, j]) for j in valid}

@@ -110,7 +110,7 @@ def build_trainer(run: Run, hw: Hardware, progress: bool = True) -> tuple[Traine
         loss.backward()
         optimizer.step()
         figures = {"loss": loss.item(), "recon": recon.item(),
-                   "codebook": float(out.codebook_loss), "commitment": float(out.commitment_loss)}
+                   "codebook": out.codebook_loss.item(), "commitment": out.commitment_loss.item()}
         figures.update({k: float(v) for k, v in out.stats.items()})
         return figures
 

@@ -108,7 +108,8 @@ class QuantizerOutput(NamedTuple):
             its gradient goes to ``z_e`` unchanged (straight-through).
         indices: LongTensor[B x H x T], the chosen codes.
         codebook_loss: scalar ``mse(z_q, sg(z_e))`` (paper preset; zero for EMA).
-        commitment_loss: scalar ``mse(z_e, sg(z_q))``, unweighted.
+        commitment_loss: scalar ``mse(z_e, sg(z_q))``, unweighted (measured in the
+            search space when ``projection_dim`` is set).
         stats: scalars of this batch (no gradient): ``perplexity``, ``used_codes``,
             ``dead_codes``, ``restarts``.
     """
@@ -356,7 +357,9 @@ class VectorQuantizer(nn.Module):
     @property
     def codebook(self) -> Tensor:
         """Tensor[K x D]: the code vectors in the latent space (mapped back if projected)."""
-        return self.project_out(self._codes())
+        codes = self._codes()
+        with fp32_region(codes.device):
+            return self.project_out(codes)
 
     def _flatten(self, z_e: Tensor) -> Tensor:
         """Tensor[B x D x H x T] -> Tensor[B*H*T x search_dim] in fp32 (autocast off)."""

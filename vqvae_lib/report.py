@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .paper import paper_table  # noqa: E402
+from .paper import PAPER_CLAIMS, paper_table  # noqa: E402
 
 METRICS = ("roc_auc_macro", "pr_auc_macro", "f1_macro", "f1_micro")
 
@@ -65,13 +65,6 @@ def match_paper(runs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-CLAIMS = (
-    ("fixed encoder beats finetuned", "encoder", "fixed", "finetune", ("vqvae", "classifier")),
-    ("CNN beats GRU", "classifier", "cnn", "gru", ("vqvae", "encoder")),
-    ("Type-1 beats Type-2", "vqvae", "type1", "type2", ("classifier", "encoder")),
-)
-
-
 def check_claims(runs: pd.DataFrame, metric: str = "roc_auc_macro") -> list[dict[str, Any]]:
     """For each claim, compare runs that differ only in the claimed factor.
 
@@ -79,7 +72,9 @@ def check_claims(runs: pd.DataFrame, metric: str = "roc_auc_macro") -> list[dict
     ``untested`` when no pair exists among the runs given.
     """
     results = []
-    for text, factor, better, worse, same in CLAIMS:
+    for claim in PAPER_CLAIMS:
+        text, factor, better, worse, same = (claim.text, claim.factor, claim.better,
+                                             claim.worse, claim.same)
         pairs = []
         for _, a in runs[runs[factor] == better].iterrows():
             for _, b in runs[runs[factor] == worse].iterrows():

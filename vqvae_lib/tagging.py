@@ -176,8 +176,8 @@ def build_tagging(run: Run, hw: Hardware, progress: bool = True
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        return {"loss": loss.item(), "bce": bce.item(), "codebook": float(cb),
-                "commitment": float(commit)}
+        return {"loss": loss.item(), "bce": bce.item(), "codebook": cb.item(),
+                "commitment": commit.item()}
 
     def validate() -> dict[str, float]:
         pred = _predict(model, val, hw, cfg.batch_size)

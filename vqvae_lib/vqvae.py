@@ -237,7 +237,8 @@ class VQVAE(nn.Module):
     def embed(self, indices: Tensor) -> Tensor:
         """LongTensor[B x H' x T'] -> z_q : Tensor[B x D x H' x T'] (code vectors)."""
         z_q = self.quantizer.embed(indices)
-        if self.decoder.layers[0].block[1].weight.is_contiguous(memory_format=torch.channels_last):
+        first_weight = next(self.decoder.parameters())  # the first 3x3 convolution's
+        if first_weight.is_contiguous(memory_format=torch.channels_last):
             # Same layout as forward() on a channels_last model, so decode gives equal numbers.
             z_q = z_q.contiguous(memory_format=torch.channels_last)
         return z_q
