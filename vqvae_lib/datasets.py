@@ -545,7 +545,7 @@ class AudioCheck:
 def check_audio(table: ClipTable, progress: bool = True) -> AudioCheck:
     """Check that every clip's file exists and has a readable header (nothing is decoded)."""
     import soundfile as sf
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     missing, unreadable = [], []
     paths = list(table.clips["path"])

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import soundfile as sf
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 DEMO_TAGS = ("piano", "plucked", "bowed", "organ", "flute", "drums", "bass",
              "major", "minor", "slow", "fast", "soft", "loud")

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .cliptable import SPLITS, ClipTable
 from .features import FAILURE_REASONS, AudioError, FeatureConfig, clip_features, log_mel

@@ -53,6 +53,15 @@ class FeatureSplit(Dataset):
             self._features = np.load(self.path, mmap_mode="r")
         return self._features
 
+    def subset(self, n: int, seed: int = 0) -> "FeatureSplit":
+        """At most ``n`` clips, drawn with ``seed`` and kept in split order (for summaries
+        of splits too large to encode whole, such as the Million Song Dataset)."""
+        if n >= len(self):
+            return self
+        keep = np.sort(np.random.default_rng(seed).choice(len(self), size=n, replace=False))
+        return FeatureSplit(self.path, self.rows[keep], [self.ids[i] for i in keep],
+                            self.labels[keep])
+
     def __getstate__(self) -> dict:
         # Each process maps the file itself rather than receiving a copy of it.
         return {**self.__dict__, "_features": None}

@@ -306,6 +306,8 @@ def inspect_run(run: Any, progress: bool = True) -> dict[str, Any]:
     store = FeatureStore(run.features_dir("pretrain"))
     tags = list(store.tags)
     splits = {s: store.split(s) for s in ("train", "validation", "test")}
+    if cfg.max_clips is not None:
+        splits = {s: fs.subset(cfg.max_clips, seed=p.seed) for s, fs in splits.items()}
     splits = {s: fs for s, fs in splits.items() if len(fs) > 0}
     if not splits:
         raise ValueError(f"{run.features_dir('pretrain')}: every split is empty")

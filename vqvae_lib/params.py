@@ -126,6 +126,8 @@ class InspectConfig:
         griffin_lim_iters: Griffin-Lim iterations (librosa's default is 32).
         tsne: also draw a t-SNE of the codebook (skipped above 2048 codes).
         probe_max_iter: iterations of the bag-of-codes logistic-regression probe.
+        max_clips: clips per split encoded for the summaries, drawn with the run's seed
+            (None = every clip; a cap keeps the Million Song Dataset's 557k clips cheap).
     """
 
     n_clips: int = 4
@@ -133,6 +135,7 @@ class InspectConfig:
     griffin_lim_iters: int = 32
     tsne: bool = True
     probe_max_iter: int = 500
+    max_clips: int | None = 2000
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,10 @@ class RunParams:
 
 
 def _merge(base: dict, over: dict) -> dict:
+    # A mapping that names another ``kind`` (a manifest instead of the demo set) replaces
+    # the base's mapping: the keys of one dataset kind mean nothing to another.
+    if "kind" in over and "kind" in base and over["kind"] != base["kind"]:
+        return dict(over)
     out = dict(base)
     for k, v in over.items():
         out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
