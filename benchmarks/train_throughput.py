@@ -6,14 +6,21 @@ The reference is the same math written the plain way, in this file: ``nn.Sequent
 layers, explicit distances, autograd straight-through ``z_e + (z_q - z_e).detach()``,
 fp32, default memory format. Measured in the same run, on the same data:
 
-    reference fp32 | kit fp32 | kit bf16 autocast + channels_last (quantizer fp32)
-    | kit + torch.compile (with --compile)
+    reference fp32 | kit fp32 | kit fp32 + channels_last
+    | kit bf16 autocast + channels_last (quantizer fp32; the kit's default where the
+      hardware has bf16) | the same + torch.compile (with --compile)
 
 Usage::
 
     python benchmarks/train_throughput.py                   # CPU: batch 2
     python benchmarks/train_throughput.py --device cuda     # batch 12
     python benchmarks/train_throughput.py --json figures.json
+
+On Linux, glibc hands every activation above 32 MB back to the system after use, and
+each step then pays for page faults again (about 2 s of system time per fp32 step at
+batch 2). Keeping freed memory in the heap removes that for every variant alike::
+
+    MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824 python benchmarks/train_throughput.py
 
 Timed steps alternate between the variants, so a slow spell on a shared machine hits
 all of them; the figure per variant is the median step time (the fastest is shown too).
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -65,7 +73,8 @@ class ReferenceVQVAE(nn.Module):
         enc: list[nn.Module] = []
         c_in = 1
         for d in (2, 4, 8, 16):
-            enc += [nn.Conv2d(c_in, c, (4, 3), (2, 1), (1, d), (1, d)), nn.BatchNorm2d(c), nn.ReLU()]
+            enc += [nn.Conv2d(c_in, c, (4, 3), (2, 1), (1, d), (1, d)), nn.BatchNorm2d(c),
+                    nn.ReLU()]
             c_in = c
         enc += [nn.Conv2d(c, c, (5, 4), (1, 2), (0, 1)), _RefResidual(c), _RefResidual(c)]
         self.encoder = nn.Sequential(*enc)
@@ -186,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     batch = args.batch or (12 if device.type == "cuda" else 2)
     fast = "bf16 autocast + channels_last"
-    variants = ["reference fp32", "kit fp32", f"kit {fast}"]
+    variants = ["reference fp32", "kit fp32", "kit fp32 + channels_last", f"kit {fast}"]
     if args.compile:
         variants.append(f"kit {fast} + compile")
     if device.type == "cpu" and not cpu_has_fast_bf16():
@@ -219,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(
             {"device": device.type, "where": where, "torch": torch.__version__, "batch": batch,
-             "steps": args.steps, "warmup": args.warmup, "msd_clips": MSD_CLIPS,
-             "rows": rows, "step_seconds": times}, indent=2) + "\n")
+             "steps": args.steps, "warmup": args.warmup,
+             "malloc_env": {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")},
+             "msd_clips": MSD_CLIPS, "rows": rows, "step_seconds": times}, indent=2) + "\n")
     return 0
 
 

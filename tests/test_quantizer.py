@@ -147,8 +147,9 @@ def test_dead_code_restart_resets_ema_statistics():
     vq(as_latent(10.0 + torch.randn(64, dim)))
     # The next EMA update keeps the restarted codes among the data instead of pulling
     # them back towards their old place (the stale-statistics bug).
-    after = vq.codebook[restarted]
-    assert (after - data.mean(0)).norm(dim=1).max() < 0.5 * (before[restarted] - data.mean(0)).norm(dim=1).min()
+    centre = data.mean(0)
+    moved = (vq.codebook[restarted] - centre).norm(dim=1)
+    assert moved.max() < 0.5 * (before[restarted] - centre).norm(dim=1).min()
 
 
 def test_eval_mode_changes_nothing():

@@ -81,7 +81,8 @@ class QuantizerConfig:
         if self.dead_code_threshold < 0:
             raise ValueError(f"dead_code_threshold must be >= 0, got {self.dead_code_threshold}")
         if self.projection_dim is not None and self.projection_dim < 1:
-            raise ValueError(f"projection_dim must be at least 1 or null, got {self.projection_dim}")
+            raise ValueError(f"projection_dim must be at least 1 or null, "
+                             f"got {self.projection_dim}")
         if self.preset == "paper":
             if self.kmeans_init:
                 raise ValueError("kmeans_init needs preset 'improved' (the paper preset "
