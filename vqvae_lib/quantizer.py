@@ -42,6 +42,8 @@ class QuantizerConfig:
         codebook_size: number of codes K.
         commitment_weight: beta, the weight of the commitment loss. The quantizer
             returns the loss unweighted; the training step multiplies by ``beta``.
+            None: 1.0 for ``paper`` (the authors' effective value), 0.25 for
+            ``improved`` (the usual value with an EMA codebook).
         ema_decay: decay of the EMA cluster sizes and sums (improved only).
         ema_eps: Laplace smoothing of the EMA cluster sizes (improved only).
         kmeans_init: initialise the codebook by k-means on the first training batch.
@@ -57,7 +59,7 @@ class QuantizerConfig:
 
     preset: Literal["paper", "improved"] = "paper"
     codebook_size: int = 1024
-    commitment_weight: float = 1.0
+    commitment_weight: float | None = None
     ema_decay: float = 0.99
     ema_eps: float = 1e-5
     kmeans_init: bool | None = None
@@ -70,7 +72,7 @@ class QuantizerConfig:
             raise ValueError(f"preset must be 'paper' or 'improved', got {self.preset!r}")
         if self.codebook_size < 2:
             raise ValueError(f"codebook_size must be at least 2, got {self.codebook_size}")
-        if self.commitment_weight < 0:
+        if self.commitment_weight is not None and self.commitment_weight < 0:
             raise ValueError(f"commitment_weight must be >= 0, got {self.commitment_weight}")
         if not 0.0 < self.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in (0, 1), got {self.ema_decay}")
@@ -92,8 +94,10 @@ class QuantizerConfig:
 
     @property
     def beta(self) -> float:
-        """The commitment weight, by its name in the paper."""
-        return self.commitment_weight
+        """The commitment weight, by its name in the paper (``commitment_weight`` resolved)."""
+        if self.commitment_weight is not None:
+            return self.commitment_weight
+        return 1.0 if self.preset == "paper" else 0.25
 
     @property
     def use_kmeans(self) -> bool:
