@@ -27,8 +27,9 @@ def as_latent(points: torch.Tensor) -> torch.Tensor:
 def test_config_reads_from_params_and_rejects_bad_values():
     cfg = from_dict(QuantizerConfig, {"preset": "improved", "codebook_size": 64,
                                       "kmeans_init": None, "projection_dim": 8}, "vqvae.quantizer")
-    assert cfg.use_kmeans and cfg.projection_dim == 8 and cfg.beta == 1.0
-    assert not QuantizerConfig().use_kmeans
+    assert cfg.use_kmeans and cfg.projection_dim == 8 and cfg.beta == 0.25
+    assert not QuantizerConfig().use_kmeans and QuantizerConfig().beta == 1.0  # the paper's
+    assert QuantizerConfig(preset="improved", commitment_weight=0.5).beta == 0.5
     with pytest.raises(ConfigError, match="vqvae.quantizer.preset"):
         from_dict(QuantizerConfig, {"preset": "ema"}, "vqvae.quantizer")
     for bad in ({"codebook_size": 1}, {"ema_decay": 1.0}, {"commitment_weight": -1.0},
