@@ -30,6 +30,15 @@ def check(tmp_path: Path, params_text: str, capsys) -> tuple[int, dict, str]:
     return code, json.loads(out), err
 
 
+def write_first_tracks(audio_dir: Path, split: str, n: int = 3, **audio) -> list[str]:
+    """Audio for the first ``n`` tracks of a split-0 file, at their official PATHs."""
+    tsv = JAMENDO_META / "splits" / "split-0" / f"autotagging_moodtheme-{split}.tsv"
+    paths = [line.split("\t")[3] for line in tsv.read_text().splitlines()[1:n + 1]]
+    for p in paths:
+        write_audio(audio_dir / p, **audio)
+    return paths
+
+
 def jamendo_params(audio_dir: Path) -> str:
     return (f"name: check-jamendo\n"
             f"data:\n  tag:\n    kind: jamendo\n    metadata_dir: {JAMENDO_META}\n"
@@ -55,10 +64,7 @@ def test_check_jamendo_without_audio_counts_everything_missing(tmp_path, capsys)
 @needs_shared
 def test_check_jamendo_with_a_few_files_present(tmp_path, capsys):
     audio = tmp_path / "audio"
-    train_tsv = JAMENDO_META / "splits" / "split-0" / "autotagging_moodtheme-train.tsv"
-    first_paths = [line.split("\t")[3] for line in train_tsv.read_text().splitlines()[1:4]]
-    for p in first_paths:
-        write_audio(audio / p)
+    first_paths = write_first_tracks(audio, "train")
     code, result, err = check(tmp_path, jamendo_params(audio), capsys)
     assert code == 2
     assert result["missing"] == 17979 and result["unreadable"] == 0
@@ -95,3 +101,22 @@ def test_check_nests_pretrain_and_tag_figures(tmp_path, capsys):
     for key in ("splits", "n_tags", "missing", "unreadable"):
         assert result[key] == result["tag"][key]
     assert result["missing"] == 0 and result["usable"] is True
+
+
+@needs_shared
+def test_extract_jamendo_with_a_few_files_present_reports_the_rest_missing(tmp_path, capsys):
+    audio = tmp_path / "audio"
+    write_first_tracks(audio, "test", seconds=1.5, sr=44100)
+    params = tmp_path / "run.yaml"
+    params.write_text(jamendo_params(audio) + "features: {frames: 32, max_seconds: 2.0, workers: 2}\n")
+    outputs = tmp_path / "outputs"
+    assert main(["extract", str(params), "--outputs", str(outputs)]) == 0
+    capsys.readouterr()
+    folder = outputs / "check-jamendo" / "features" / "tag"
+    report = json.loads((folder / "extract_report.json").read_text())
+    assert report["splits"]["test"] == {"ok": 3, "total": 4231}
+    assert report["splits"]["train"]["ok"] == 0 and report["counts"]["missing"] == 17979
+    from vqvae_lib.feature_store import FeatureStore
+
+    test = FeatureStore(folder).split("test")
+    assert len(test) == 3 and test[0][0].shape == (1, 128, 32)

@@ -47,7 +47,7 @@ def select_hardware(device: str = "auto", amp: str = "auto", channels_last: bool
     Args:
         device: ``auto`` (CUDA if present), ``cpu`` or ``cuda``.
         amp: ``auto`` (bf16 where the hardware has it), ``bf16`` or ``off``.
-        channels_last: None = follow bf16.
+        channels_last: None = on for CPUs and for bf16, else off.
         local_rank: the process's GPU under torchrun.
     """
     if device == "auto":
@@ -62,7 +62,10 @@ def select_hardware(device: str = "auto", amp: str = "auto", channels_last: bool
         dev = torch.device("cpu")
         fast_bf16 = cpu_has_fast_bf16()
     use_bf16 = amp == "bf16" or (amp == "auto" and fast_bf16)
-    cl = use_bf16 if channels_last is None else channels_last
+    # oneDNN's NHWC convolutions beat NCHW on CPUs in fp32 too (1.13x on a paper-size
+    # pretraining step, BENCHMARKS.md); on GPUs it pays off with bf16 tensor cores.
+    auto_cl = use_bf16 or dev.type == "cpu"
+    cl = auto_cl if channels_last is None else channels_last
     return Hardware(dev, torch.bfloat16 if use_bf16 else None, cl)
 
 

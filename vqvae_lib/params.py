@@ -60,7 +60,7 @@ class TrainingConfig:
         max_steps: stop after this many optimiser steps in total (quick runs); None = no cap.
         amp: ``auto`` = bf16 autocast where the hardware has fast bf16 (GPUs, CPUs with
             AVX512-BF16 or AMX), ``bf16`` = always, ``off`` = fp32.
-        channels_last: None = with bf16 autocast, else a fixed choice.
+        channels_last: None = NHWC on CPUs and with bf16 autocast, else a fixed choice.
         compile: wrap the model in ``torch.compile``.
         checkpoint_every: also write ``last`` every N steps (0 = at epoch ends only).
         log_every: write a per-step log row every N steps.
