@@ -22,7 +22,7 @@ def test_every_shipped_params_file_validates():
     assert len(files) >= 15
     names = set()
     for f in files:
-        if f.name == "base.yaml":
+        if f.name in ("base.yaml", "paper_runs.yaml"):
             continue
         params = load_params(f)
         assert params.name not in names, f"two params files use the name {params.name}"
@@ -38,6 +38,17 @@ def test_extends_merges_and_the_run_file_wins(tmp_path):
     assert params.features.frames == 32 and params.features.workers == 1
     assert params.data.tag.n_clips == 40
     assert params.tag.lr == pytest.approx(2e-4)  # the paper's default
+
+
+def test_another_dataset_kind_replaces_the_base_dataset_but_vqvae_kind_merges(tmp_path):
+    write(tmp_path, "base.yaml", "data: {tag: {kind: demo, n_clips: 40}}\n"
+          "vqvae: {kind: type1, channels: 32, quantizer: {codebook_size: 64}}\n")
+    run = write(tmp_path, "run.yaml", "extends: base.yaml\nname: r\n"
+                "data: {tag: {kind: manifest, path: songs.csv}}\nvqvae: {kind: type2}\n")
+    params = load_params(run)
+    assert params.data.tag.kind == "manifest" and str(params.data.tag.path) == "songs.csv"
+    assert params.vqvae.kind == "type2" and params.vqvae.channels == 32
+    assert params.vqvae.quantizer.codebook_size == 64
 
 
 @pytest.mark.parametrize("text, words", [

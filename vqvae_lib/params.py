@@ -174,14 +174,17 @@ class RunParams:
             raise ValueError("steps include 'tag' but data.tag is not set")
 
 
-def _merge(base: dict, over: dict) -> dict:
-    # A mapping that names another ``kind`` (a manifest instead of the demo set) replaces
-    # the base's mapping: the keys of one dataset kind mean nothing to another.
-    if "kind" in over and "kind" in base and over["kind"] != base["kind"]:
+def _merge(base: dict, over: dict, path: tuple[str, ...] = ()) -> dict:
+    # A dataset mapping that names another ``kind`` (a manifest instead of the demo set)
+    # replaces the base's: the keys of one dataset kind mean nothing to another. Other
+    # mappings with a ``kind`` (``vqvae``: type1/type2) merge key by key as usual.
+    if (len(path) == 2 and path[0] == "data" and "kind" in over and "kind" in base
+            and over["kind"] != base["kind"]):
         return dict(over)
     out = dict(base)
     for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        out[k] = (_merge(out[k], v, path + (k,))
+                  if isinstance(v, dict) and isinstance(out.get(k), dict) else v)
     return out
 
 
