@@ -115,7 +115,7 @@ def build_report(folders: list[Path], out_dir: Path) -> dict[str, Any]:
     plot_runs(table).savefig(out_dir / "report.png", dpi=110, bbox_inches="tight")
     lines = ["# Runs beside the paper (test split; the paper's numbers are MTG-Jamendo mood/theme)",
              "", table.to_markdown(index=False, floatfmt=".4f") if _has_tabulate()
-             else "```\n" + table.to_string(index=False, float_format="%.4f") + "\n```",
+             else "```\n" + table.to_string(index=False, float_format=lambda v: f"{v:.4f}") + "\n```",
              "", "## The paper's claims on this data (test ROC-AUC macro)", ""]
     for c in claims:
         pairs = "; ".join(f"{p['better']} vs {p['worse']}: {p['difference']:+.4f}" for p in c["pairs"])
