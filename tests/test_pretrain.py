@@ -51,7 +51,8 @@ def test_killed_pretraining_resumes_to_the_same_weights(tiny_project):
     assert state.finished and state.epoch == 2
 
     broken = tiny_project.run(tiny_project.run_file("broken", FP32))
-    hw = select_hardware("cpu", "off", False)
+    p = broken.params  # the hardware choice pretrain() makes, so both halves match
+    hw = select_hardware(p.device, p.pretrain.amp, p.pretrain.channels_last)
     trainer, _ = build_trainer(broken, hw)
     step, calls = trainer.step_fn, []
 
