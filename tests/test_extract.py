@@ -18,7 +18,7 @@ from vqvae_lib.extract import extract_features, merge_shards
 from vqvae_lib.feature_store import FeatureStore
 from vqvae_lib.features import FeatureConfig, reference_log_mel
 
-CFG = FeatureConfig(frames=64, max_seconds=4.0, workers=2)  # 64 frames need 1.5 s
+CFG = FeatureConfig(frames=96, max_seconds=4.0, workers=2)  # 96 frames need 2.2 s
 TAGS = ["calm", "drums", "piano"]
 
 
@@ -42,20 +42,20 @@ def clips(tmp_path_factory) -> ClipTable:
             path.write_bytes(data)
         rows.append({"id": Path(name).stem, "path": str(path), "split": split, "tags": tags})
 
-    add("a.wav", "train", ("piano",), tone(2.0, 22050, 1, 220))
-    add("b.flac", "train", ("drums", "piano"), tone(2.0, 44100, 2, 330), 44100)
-    add("c.ogg", "train", ("calm",), tone(2.0, 44100, 1, 440), 44100)
-    add("d.mp3", "validation", ("drums",), tone(2.0, 44100, 2, 550), 44100)
-    add("e48k.wav", "test", ("calm", "piano"), tone(2.0, 48000, 2, 660), 48000)
-    add("short.wav", "train", ("calm",), tone(1.0, 22050, 1, 770))  # 1.0 s < 1.5 s
+    add("a.wav", "train", ("piano",), tone(2.5, 22050, 1, 220))
+    add("b.flac", "train", ("drums", "piano"), tone(2.5, 44100, 2, 330), 44100)
+    add("c.ogg", "train", ("calm",), tone(2.5, 44100, 1, 440), 44100)
+    add("d.mp3", "validation", ("drums",), tone(2.5, 44100, 2, 550), 44100)
+    add("e48k.wav", "test", ("calm", "piano"), tone(2.5, 48000, 2, 660), 48000)
+    add("short.wav", "train", ("calm",), tone(2.0, 22050, 1, 770))  # a 2 s clip: too short
     add("empty.wav", "validation", ("piano",), data=b"")
     add("text.mp3", "train", ("calm",), data=b"this is a text file renamed .mp3\n" * 30)
-    sf.write(d / "good.flac", tone(2.0, 22050, 1, 880), 22050)
+    sf.write(d / "good.flac", tone(2.5, 22050, 1, 880), 22050)
     flac = bytearray((d / "good.flac").read_bytes())
     flac[100:] = np.random.default_rng(0).integers(0, 256, len(flac) - 100, np.uint8).tobytes()
     add("corrupt.flac", "test", ("drums",), data=bytes(flac))
     add("gone.wav", "test", ("calm",))  # listed, never written
-    add("f.flac", "test", ("drums",), tone(2.0, 32000, 1, 990), 32000)
+    add("f.flac", "test", ("drums",), tone(2.5, 32000, 1, 990), 32000)
     return ClipTable(pd.DataFrame(rows), TAGS, name="test clips")
 
 
@@ -97,7 +97,7 @@ def test_stored_features_equal_the_naive_recipe_in_clip_order(clips, done):
     index = pd.read_csv(done / "index.csv", keep_default_na=False)
     for split in ("train", "validation", "test"):
         x = np.load(done / f"{split}.npy", mmap_mode="r")
-        assert x.dtype == np.float16 and x.shape[1:] == (128, 64)
+        assert x.dtype == np.float16 and x.shape[1:] == (128, 96)
         for r in index[index["split"] == split].itertuples():
             if r.status == "ok":
                 naive = reference_log_mel(r.path, CFG)
@@ -107,7 +107,7 @@ def test_stored_features_equal_the_naive_recipe_in_clip_order(clips, done):
 
 
 def test_pad_policy_keeps_the_short_clip(clips, tmp_path):
-    pad = FeatureConfig(frames=64, max_seconds=4.0, short_policy="pad")
+    pad = FeatureConfig(frames=96, max_seconds=4.0, short_policy="pad")
     report = extract_features(clips, pad, tmp_path / "f", workers=1, progress=False)
     assert "too_short" not in report["counts"]
     assert report["splits"]["train"]["ok"] == 4
@@ -187,7 +187,7 @@ def test_feature_store_items_labels_and_ids(clips, done):
     np.testing.assert_array_equal(train.labels, [[0, 0, 1], [0, 1, 1], [1, 0, 0]])
     assert train.labels.dtype == bool
     x, y = train[1]
-    assert x.dtype == torch.float32 and x.shape == (1, 128, 64)
+    assert x.dtype == torch.float32 and x.shape == (1, 128, 96)
     assert y.tolist() == [0.0, 1.0, 1.0]
     np.testing.assert_allclose(x[0].numpy(), reference_log_mel(clips.clips.loc[1, "path"], CFG),
                                atol=1e-3)
