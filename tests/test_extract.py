@@ -191,12 +191,12 @@ def test_feature_store_items_labels_and_ids(clips, done):
     assert y.tolist() == [0.0, 1.0, 1.0]
     np.testing.assert_allclose(x[0].numpy(), reference_log_mel(clips.clips.loc[1, "path"], CFG),
                                atol=1e-3)
-    assert isinstance(train.features, np.memmap) and train.features.shape == (5, 128, 64)
+    assert isinstance(train.features, np.memmap) and train.features.shape == (5, 128, 96)
     # A copy sent to a DataLoader worker maps the file itself.
     clone = pickle.loads(pickle.dumps(train))
     assert clone._features is None and torch.equal(clone[1][0], x)
     batch_x, batch_y = next(iter(torch.utils.data.DataLoader(train, batch_size=3)))
-    assert batch_x.shape == (3, 1, 128, 64) and batch_y.shape == (3, 3)
+    assert batch_x.shape == (3, 1, 128, 96) and batch_y.shape == (3, 3)
     assert store.split("validation").ids == ["d"] and store.split("test").ids == ["e48k", "f"]
 
 
