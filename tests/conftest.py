@@ -38,6 +38,18 @@ class TinyProject:
         return Run(path, self.outputs)
 
 
+@pytest.fixture
+def one_thread():
+    """One intra-op thread and a fixed seed: small models run faster and reproducibly."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_project(tmp_path_factory) -> TinyProject:
     """Features of the tiny demo set, extracted once (the ``extract`` step of tiny.yaml)."""

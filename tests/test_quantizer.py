@@ -10,13 +10,7 @@ from vqvae_lib.config import ConfigError, from_dict
 from vqvae_lib.quantizer import QuantizerConfig, VectorQuantizer
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def as_latent(points: torch.Tensor) -> torch.Tensor:

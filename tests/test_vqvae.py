@@ -18,13 +18,7 @@ from vqvae_lib.vqvae import VQVAE, VQVAEConfig, count_parameters
 SMALL = {"n_mels": 128, "channels": 8}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def small(kind: str = "type1", **quantizer) -> VQVAE:
