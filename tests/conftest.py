@@ -50,6 +50,31 @@ def one_thread():
     torch.set_num_threads(before)
 
 
+class Killed(Exception):
+    """Stands in for a process killed in the middle of an epoch."""
+
+
+@pytest.fixture
+def killed_after():
+    """``killed_after(trainer, n)``: run ``trainer.fit`` until it dies at step ``n + 1``
+    (after ``n`` steps), as a killed job would; checkpoints written so far remain."""
+
+    def run(trainer, n: int) -> None:
+        step, calls = trainer.step_fn, []
+
+        def dies(batch):
+            if len(calls) == n:
+                raise Killed
+            calls.append(1)
+            return step(batch)
+
+        trainer.step_fn = dies
+        with pytest.raises(Killed):
+            trainer.fit(progress=False)
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def tiny_project(tmp_path_factory) -> TinyProject:
     """Features of the tiny demo set, extracted once (the ``extract`` step of tiny.yaml)."""

@@ -18,10 +18,6 @@ from vqvae_lib.steps import Run
 FP32 = "pretrain: {epochs: 2, patience: 5, amp: off, checkpoint_every: 1, log_every: 1}\n"
 
 
-class Killed(Exception):
-    """Stands in for a process killed in the middle of an epoch."""
-
-
 def _weights(path):
     return load_checkpoint(path)["model"]
 
@@ -45,7 +41,7 @@ def test_checkpoint_rebuilds_the_model_alone(tiny_pretrained):
     assert (log.loc[log.scope == "step", "used_codes"] > 0).all()
 
 
-def test_killed_pretraining_resumes_to_the_same_weights(tiny_project):
+def test_killed_pretraining_resumes_to_the_same_weights(tiny_project, killed_after):
     whole = tiny_project.run(tiny_project.run_file("whole", FP32))
     state = pretrain(whole, progress=False)
     assert state.finished and state.epoch == 2
@@ -54,17 +50,7 @@ def test_killed_pretraining_resumes_to_the_same_weights(tiny_project):
     p = broken.params  # the hardware choice pretrain() makes, so both halves match
     hw = select_hardware(p.device, p.pretrain.amp, p.pretrain.channels_last)
     trainer, _ = build_trainer(broken, hw)
-    step, calls = trainer.step_fn, []
-
-    def dies_at_step_5(batch):
-        if len(calls) == 4:
-            raise Killed
-        calls.append(1)
-        return step(batch)
-
-    trainer.step_fn = dies_at_step_5
-    with pytest.raises(Killed):
-        trainer.fit(progress=False)
+    killed_after(trainer, 4)
     assert load_checkpoint(trainer.last_path)["trainer"]["step"] == 4
 
     resumed = pretrain(Run(broken.params_path, broken.outputs_root), progress=False)

@@ -120,24 +120,14 @@ def test_a_separable_toy_task_reaches_roc_auc_095(tmp_path, tagger):
     assert state.best >= 0.95
 
 
-def test_killed_tagging_resumes_to_the_same_weights(tiny_pretrained):
+def test_killed_tagging_resumes_to_the_same_weights(tiny_pretrained, killed_after):
     text = "tag: {epochs: 2, amp: off, checkpoint_every: 1, encoder: fixed}\n"
     whole = tiny_pretrained.run(tiny_pretrained.run_file("tag-whole", text, pretrained=True))
     train_tagger(whole, progress=False)
 
     broken = tiny_pretrained.run(tiny_pretrained.run_file("tag-broken", text, pretrained=True))
     trainer, *_ = build_tagging(broken, select_hardware("cpu", "off", False), progress=False)
-    step, calls = trainer.step_fn, []
-
-    def dies(batch):
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        calls.append(1)
-        return step(batch)
-
-    trainer.step_fn = dies
-    with pytest.raises(KeyboardInterrupt):
-        trainer.fit(progress=False)
+    killed_after(trainer, 3)
     train_tagger(Run(broken.params_path, broken.outputs_root), progress=False)
     a = load_checkpoint(whole.dir / "tag" / "last.pt")["model"]
     b = load_checkpoint(broken.dir / "tag" / "last.pt")["model"]
