@@ -12,8 +12,10 @@ import pytest
 
 from vqvae_lib import evaluate
 from vqvae_lib.metrics import METRIC_KEYS, all_metrics, decide, tune_thresholds
+from vqvae_lib.paper import MOODTHEME_TEST_CLIPS, moodtheme_test_ids
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mediaeval2019"
+JAMENDO = Path(__file__).parent / "fixtures" / "jamendo" / "data" / "splits" / "split-0"
 
 # PAPER.md section 5 (Table 2, 4 decimals) and each run's row in the official leaderboard.
 PUBLISHED = {  # run file: (ROC-AUC, PR-AUC, F1 macro, F1 micro), (team, submission)
@@ -172,21 +174,46 @@ def test_evaluate_run_writes_metrics_for_both_splits(tmp_path):
     assert "paper_table" not in result and "leaderboard" not in result
 
 
-def test_evaluate_run_on_moodtheme_sits_in_table_2_and_the_leaderboard(official, tmp_path):
-    # The official test split stands in for both splits (so thresholds are tuned on test
-    # here); only the placement in the published tables is under test.
+def test_the_shipped_test_ids_are_the_official_split_in_its_order():
+    ids = moodtheme_test_ids()
+    assert len(ids) == len(set(ids)) == MOODTHEME_TEST_CLIPS
+    # The excerpt of the official split file: its first 20 rows, and their tags are the
+    # first 20 rows of the MediaEval ground truth.
+    z = np.load(FIXTURES / "mediaeval2019.npz")
+    gt = np.unpackbits(z["groundtruth"], count=4231 * 56).reshape(4231, 56).astype(bool)
+    tags = (FIXTURES / "tags.txt").read_text().split()
+    rows = (JAMENDO / "autotagging_moodtheme-test.tsv").read_text().splitlines()[1:]
+    assert [r.split("\t")[0] for r in rows] == list(ids[:20])
+    for i, r in enumerate(rows):
+        assert {tags[j] for j in np.flatnonzero(gt[i])} == set(r.strip().split("\t")[5:])
+
+
+def _moodtheme_run(official: Path, folder: Path, ids: list[str]) -> SimpleNamespace:
+    """A Jamendo split-0 mood/theme run scored with the official Run-4 on the test clips
+    ``ids`` (rows picked from the official test split by id).
+
+    The official test split stands in for both splits (so thresholds are tuned on test
+    here); only the placement in the published tables is under test.
+    """
+    row = {c: i for i, c in enumerate(moodtheme_test_ids())}
+    rows = [row[c] for c in ids]
     for split in ("validation", "test"):
-        np.save(tmp_path / f"groundtruth_{split}.npy", np.load(official / "groundtruth.npy"))
-        np.save(tmp_path / f"predictions_{split}.npy",
-                np.load(official / "paper-run4_predictions.npy"))
-    (tmp_path / "tags.txt").write_text((official / "tags.txt").read_text())
-    np.save(tmp_path / "groundtruth_train.npy", np.load(official / "groundtruth.npy")[:100])
+        np.save(folder / f"groundtruth_{split}.npy", np.load(official / "groundtruth.npy")[rows])
+        np.save(folder / f"predictions_{split}.npy",
+                np.load(official / "paper-run4_predictions.npy")[rows])
+    (folder / "tags.txt").write_text((official / "tags.txt").read_text())
+    (folder / "clip_ids_test.txt").write_text("\n".join(ids) + "\n")
+    np.save(folder / "groundtruth_train.npy", np.load(official / "groundtruth.npy")[:100])
     params = SimpleNamespace(
         name="jamendo-run4", data=SimpleNamespace(tag=SimpleNamespace(kind="jamendo", split=0,
                                                                       subset="moodtheme")),
         vqvae=SimpleNamespace(kind="type1"),
         tag=SimpleNamespace(encoder="fixed", tagger=SimpleNamespace(classifier="cnn")))
-    result = evaluate.evaluate_run(SimpleNamespace(dir=tmp_path, params=params))
+    return SimpleNamespace(dir=folder, params=params)
+
+
+def test_evaluate_run_on_moodtheme_sits_in_table_2_and_the_leaderboard(official, tmp_path):
+    result = evaluate.evaluate_run(_moodtheme_run(official, tmp_path, list(moodtheme_test_ids())))
 
     table = result["paper_table"]
     assert len(table) == 8 and table["roc_auc_macro"].is_monotonic_decreasing
@@ -201,3 +228,24 @@ def test_evaluate_run_on_moodtheme_sits_in_table_2_and_the_leaderboard(official,
     assert result["leaderboard_rank"] in (13, 14)
     assert board.loc[result["leaderboard_rank"] - 1, "team"] == "this kit"
     assert "popularity baseline (from train labels)" in result["comparison"]["run"].tolist()
+    assert result["placement"].startswith("placed") and f"rank {result['leaderboard_rank']} " \
+        in result["placement"]
+
+
+def test_evaluate_run_without_one_official_test_clip_is_not_placed(official, tmp_path):
+    ids = list(moodtheme_test_ids())
+    del ids[1]
+    with pytest.warns(UserWarning, match="not placed"):
+        result = evaluate.evaluate_run(_moodtheme_run(official, tmp_path, ids))
+    assert "paper_table" not in result and "leaderboard" not in result
+    assert "1 of the 4231 official test clips is missing (track_0004882)" in result["placement"]
+    assert round(result["metrics"]["test"]["roc_auc_macro"], 2) == 0.72  # still evaluated
+
+
+def test_evaluate_run_on_the_official_clips_in_another_order_is_not_placed(official, tmp_path):
+    ids = list(moodtheme_test_ids())
+    ids[0], ids[1] = ids[1], ids[0]
+    with pytest.warns(UserWarning, match="not placed"):
+        result = evaluate.evaluate_run(_moodtheme_run(official, tmp_path, ids))
+    assert "paper_table" not in result
+    assert "missing" not in result["placement"] and "another order" in result["placement"]

@@ -86,7 +86,8 @@ def test_bad_files_are_reported_not_raised(clips, done):
     assert (done / "DONE").exists()
     assert (done / "tags.txt").read_text().splitlines() == TAGS
     index = pd.read_csv(done / "index.csv", keep_default_na=False)
-    assert list(index.columns) == ["split", "row", "id", "path", "tags", "status", "message"]
+    assert list(index.columns) == ["split", "row", "id", "path", "tags", "size", "mtime",
+                                   "status", "message"]
     assert list(index["id"]) == list(clips.clips.sort_values(
         "split", key=lambda s: s.map({"train": 0, "validation": 1, "test": 2}),
         kind="stable")["id"])

@@ -132,6 +132,22 @@ def test_eval_mode_is_deterministic_and_per_clip(classifier):
     torch.testing.assert_close(alone, first[1:2])
 
 
+@pytest.mark.parametrize("classifier", ["gru", "cnn"])
+def test_logits_and_predictions_stay_fp32_under_bf16_autocast(classifier):
+    model = build_tagger(SMALL[classifier], in_features=64, n_frames=16, n_tags=8).eval()
+    seq = torch.randn(16, 16, 64)
+    with torch.no_grad():
+        reference = model(seq)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits = model(seq)
+    assert logits.dtype == torch.float32
+    p = torch.sigmoid(logits)
+    # A bf16 head would give only scores that survive the round trip through bf16.
+    assert (p.to(torch.bfloat16).float() != p).float().mean() > 0.5
+    # Only the layers before the head ran in bf16 (8 mantissa bits).
+    torch.testing.assert_close(logits, reference, atol=0.05, rtol=0.05)
+
+
 def test_paper_sizes_and_parameter_count():
     config = TaggerConfig()
     assert (config.classifier, config.cnn_filters, config.cnn_backend_filters, config.cnn_dense) == (

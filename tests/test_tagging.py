@@ -63,15 +63,21 @@ def test_cached_codes_equal_a_fresh_encoding(tiny_pretrained, tmp_path):
     run = tiny_pretrained.run(tiny_pretrained.tiny)
     vqvae = load_vqvae(run.dir / "pretrain" / "best.pt")
     split = FeatureStore(run.features_dir("tag")).split("validation")
-    codes = cache_codes(vqvae, split, tmp_path / "codes.npy", progress=False)
+    codes = cache_codes(vqvae, split, tmp_path / "codes.npy", "enc-a", progress=False)
     assert codes.dtype == np.uint16 and codes.shape[0] == len(split)
     x = torch.stack([split[i][0] for i in range(len(split))])
     with torch.no_grad():
         fresh = vqvae.encode(x).numpy()
     np.testing.assert_array_equal(codes, fresh)
-    # a second call reuses the stored codes (same values, no re-encoding needed)
-    again = cache_codes(vqvae, split, tmp_path / "codes.npy", progress=False)
+    stamp = (tmp_path / "codes.npy").stat().st_mtime_ns
+    # the same encoder: the stored codes are reused, not encoded again
+    again = cache_codes(vqvae, split, tmp_path / "codes.npy", "enc-a", progress=False)
     np.testing.assert_array_equal(again, codes)
+    assert (tmp_path / "codes.npy").stat().st_mtime_ns == stamp
+    # another encoder checkpoint: encoded again, and the sidecar names the new one
+    cache_codes(vqvae, split, tmp_path / "codes.npy", "enc-b", progress=False)
+    assert (tmp_path / "codes.npy").stat().st_mtime_ns != stamp
+    assert "enc-b" in (tmp_path / "codes.json").read_text()
 
 
 @pytest.mark.parametrize("tagger", [

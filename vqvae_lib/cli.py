@@ -1,6 +1,8 @@
 """Command line: ``vqvae-kit`` (or ``python -m vqvae_lib``).
 
     vqvae-kit run PARAMS.yaml [--from STEP] [--to STEP] [--force]
+    vqvae-kit status PARAMS.yaml [--json]
+    vqvae-kit prune PARAMS.yaml [--keep N] [--dry-run]
     vqvae-kit check PARAMS.yaml [--json]
     vqvae-kit extract PARAMS.yaml [--shard I/N | --merge N] [--workers W]
     vqvae-kit evaluate --groundtruth GT.npy --predictions P.npy ...
@@ -36,6 +38,74 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if code == 0:
         print("results:", json.dumps(summary(Run(args.params, args.outputs)), indent=2))
     return code
+
+
+def _add_status(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="where each step of a run stands: done, stale, never, "
+                                      "reused, and why")
+    p.add_argument("params")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--outputs", help="folder holding all runs")
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from .steps import Run
+
+    run = Run(args.params, args.outputs)
+    steps = [s for s in STEP_NAMES if s in run.params.steps or s in run.reused]
+    statuses = [run.status(s) for s in steps]
+    if args.json:
+        print(json.dumps({"run": run.params.name, "folder": str(run.dir),
+                          "steps": [asdict(st) for st in statuses]}, indent=2))
+        return 0
+    print(f"run {run.params.name} ({run.dir})")
+    for st in statuses:
+        line = f"  {st.step:<22} {st.state:<6}"
+        if st.state in ("done", "stale") and st.finished:
+            line += f" ran {st.finished}, {st.seconds:.0f} s, fingerprint {st.fingerprint}"
+        if st.why:
+            line += f" | {'; '.join(st.why)}"
+        print(line)
+        if st.library_changed:
+            print(f"  {'':<29} vqvae_lib changed since: {', '.join(st.library_changed)} "
+                  f"(redo: vqvae-kit run {run.params_path} --force --from {st.step})")
+    return 0
+
+
+def _add_prune(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("prune", help="delete all but the newest archives in <run>/previous/")
+    p.add_argument("params")
+    p.add_argument("--keep", type=int, default=1, help="archives to keep (default: 1)")
+    p.add_argument("--dry-run", action="store_true", help="only show what would be freed")
+    p.add_argument("--outputs", help="folder holding all runs")
+
+
+def _cmd_prune(args: argparse.Namespace) -> int:
+    import shutil
+
+    from .steps import Run
+
+    if args.keep < 0:
+        raise ConfigError(f"--keep {args.keep}: expected 0 or more")
+    run = Run(args.params, args.outputs)
+    archives = run.archives()
+    doomed = archives[:max(0, len(archives) - args.keep)]
+    if not doomed:
+        print(f"{run.previous_dir}: {len(archives)} archive(s), nothing to remove")
+        return 0
+    sizes = {a: sum(f.stat().st_size for f in a.rglob("*") if f.is_file()) for a in doomed}
+    for a in doomed:
+        print(f"  remove {a} ({sizes[a] / 1e6:.1f} MB)")
+    total = sum(sizes.values()) / 1e6
+    if args.dry_run:
+        print(f"would free {total:.1f} MB; keeping the newest {len(archives) - len(doomed)}")
+        return 0
+    for a in doomed:
+        shutil.rmtree(a)
+    print(f"freed {total:.1f} MB; kept the newest {len(archives) - len(doomed)}")
+    return 0
 
 
 def _add_check(sub: argparse._SubParsersAction) -> None:
@@ -105,13 +175,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vqvae-kit", description="VQ-VAE music auto-tagging kit (Hung et al., MediaEval 2019)")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
+    _add_status(sub)
+    _add_prune(sub)
     _add_check(sub)
     _add_extract(sub)
     from . import evaluate, report
 
     evaluate.add_parser(sub).set_defaults(func=evaluate.main)
     report.add_parser(sub).set_defaults(func=report.main)
-    for name, func in (("run", _cmd_run), ("check", _cmd_check), ("extract", _cmd_extract)):
+    for name, func in (("run", _cmd_run), ("status", _cmd_status), ("prune", _cmd_prune),
+                       ("check", _cmd_check), ("extract", _cmd_extract)):
         sub.choices[name].set_defaults(func=func)
     return parser
 

@@ -8,12 +8,35 @@ MTG-Jamendo, the official order of ``tags.txt``).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 SPLITS = ("train", "validation", "test")
+
+
+def file_stat(path: str | os.PathLike) -> tuple[int, int]:
+    """``(size in bytes, modification time in ns)`` of a file; ``(-1, -1)`` when absent.
+
+    What identifies an audio file's content cheaply: hashing every file of a dataset
+    would take longer than extracting it.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return -1, -1
+    return int(st.st_size), int(st.st_mtime_ns)
+
+
+def _digest(items) -> str:
+    h = hashlib.sha256()
+    for item in items:
+        h.update(json.dumps(item, default=str).encode())
+    return h.hexdigest()[:20]
 
 
 @dataclass
@@ -32,6 +55,7 @@ class ClipTable:
     tags: list[str]
     name: str = "dataset"
     notes: list[str] = field(default_factory=list)
+    _stats: list[tuple[int, int]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         missing = {"id", "path", "split", "tags"} - set(self.clips.columns)
@@ -63,3 +87,21 @@ class ClipTable:
                 if t in col:
                     y[r, col[t]] = True
         return y
+
+    def file_stats(self) -> list[tuple[int, int]]:
+        """``(size, mtime_ns)`` per clip, in table order (stat'ed once, then cached)."""
+        if self._stats is None:
+            self._stats = [file_stat(p) for p in self.clips["path"]]
+        return self._stats
+
+    def data_fingerprint(self) -> dict[str, object]:
+        """What the table says about its data, hashed in three parts, so that a change
+        can be told apart: ``clips`` (split, id and path of each clip), ``labels`` (each
+        clip's tags and the vocabulary) and ``audio`` (each file's size and mtime)."""
+        c = self.clips
+        return {
+            "clips": _digest(zip(c["split"], c["id"].astype(str), c["path"].astype(str))),
+            "labels": _digest([list(self.tags), *(list(t) for t in c["tags"])]),
+            "audio": _digest(self.file_stats()),
+            "n_clips": len(c),
+        }

@@ -13,7 +13,7 @@ checked before anything is computed; a mismatch names the file and exits with 2.
 
 ``evaluate_run(run)``: the same for a run folder written by the tagging step, beside
 the popularity baseline, and on MTG-Jamendo split-0 mood/theme beside the paper's
-Table 2 and the 2019 leaderboard.
+Table 2 and the 2019 leaderboard when its test split is the complete official one.
 """
 
 from __future__ import annotations
@@ -37,7 +37,13 @@ from .metrics import (
     popularity_baseline,
     tune_thresholds,
 )
-from .paper import MOODTHEME_TAGS, MOODTHEME_TEST_CLIPS, leaderboard, paper_table
+from .paper import (
+    MOODTHEME_TAGS,
+    MOODTHEME_TEST_CLIPS,
+    leaderboard,
+    moodtheme_test_ids,
+    paper_table,
+)
 
 
 class InputError(ValueError):
@@ -231,6 +237,38 @@ def is_moodtheme_split0(run: Any, tags: list[str], n_test: int) -> bool:
     return tuple(tags) == MOODTHEME_TAGS and n_test == MOODTHEME_TEST_CLIPS
 
 
+def official_test_split_mismatch(clip_ids: list[str] | None) -> str | None:
+    """Why ``clip_ids`` (a run's test rows) are not the official split-0 mood/theme test
+    split, all ``MOODTHEME_TEST_CLIPS`` tracks in the official order; None when they are.
+
+    The paper's and the leaderboard's scores are over exactly those clips, so a run
+    scored on fewer (clips whose audio failed to decode, say) or on others is not
+    comparable with them, even when its numbers look close.
+    """
+    if clip_ids is None:
+        return "the run has no clip_ids_test.txt to check its test clips against the official split"
+    official = moodtheme_test_ids()
+    if list(clip_ids) == list(official):
+        return None
+    have, known = set(clip_ids), set(official)
+    missing = [c for c in official if c not in have]
+    problems = []
+    if missing:
+        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        problems.append(f"{len(missing)} of the {len(official)} official test clips "
+                        f"{'is' if len(missing) == 1 else 'are'} missing ({shown})")
+    extra = [c for c in clip_ids if c not in known]
+    if extra:
+        problems.append(f"{len(extra)} test clips are not in the official test split "
+                        f"({', '.join(extra[:3])}{', ...' if len(extra) > 3 else ''})")
+    repeated = len(clip_ids) - len(have)
+    if repeated:
+        problems.append(f"{repeated} test clips appear more than once")
+    if not problems:
+        problems.append("the test clips are the official ones but in another order")
+    return "; ".join(problems)
+
+
 def _design(run: Any) -> dict[str, Any]:
     return {"vqvae": _get(run, "params", "vqvae", "kind"),
             "classifier": _get(run, "params", "tag", "tagger", "classifier"),
@@ -282,8 +320,11 @@ def evaluate_run(run: Any) -> dict[str, Any]:
 
     Returns:
         dict(metrics, per_tag, files, comparison, groundtruth_test, predictions_test,
-        tags, thresholds) and, on MTG-Jamendo split-0 mood/theme, ``paper_table``,
-        ``leaderboard`` and ``leaderboard_rank``.
+        tags, thresholds) and, on MTG-Jamendo split-0 mood/theme, ``placement`` (a
+        sentence: where the run was placed, or why not). ``paper_table``,
+        ``leaderboard`` and ``leaderboard_rank`` only when ``clip_ids_test.txt`` lists
+        all 4231 official test clips in the official order; otherwise ``placement``
+        says what differs, and is also issued as a ``UserWarning``.
     """
     folder = Path(run.dir)
     missing = [n for n in RUN_INPUTS if not (folder / n).exists()]
@@ -302,11 +343,10 @@ def evaluate_run(run: Any) -> dict[str, Any]:
         expect_shape(pred, pred_path, gt.shape, f"clips x tags of {gt_path.name}")
         data[split] = (gt, pred)
     ids_path = folder / "clip_ids_test.txt"
-    if ids_path.exists():
-        n_ids = len(load_tags(ids_path))
-        if n_ids != len(data["test"][0]):
-            raise InputError(f"{ids_path}: {n_ids} clip ids, expected {len(data['test'][0])} "
-                             "(the rows of groundtruth_test.npy)")
+    clip_ids = load_tags(ids_path) if ids_path.exists() else None
+    if clip_ids is not None and len(clip_ids) != len(data["test"][0]):
+        raise InputError(f"{ids_path}: {len(clip_ids)} clip ids, expected "
+                         f"{len(data['test'][0])} (the rows of groundtruth_test.npy)")
 
     thresholds = tune_thresholds(*data["validation"])
     decisions = {s: decide(pred, thresholds) for s, (gt, pred) in data.items()}
@@ -348,9 +388,19 @@ def evaluate_run(run: Any) -> dict[str, Any]:
         "groundtruth_test": gt_test, "predictions_test": pred_test, "tags": tags,
         "thresholds": thresholds}
     if is_moodtheme_split0(run, tags, len(gt_test)):
-        result["paper_table"] = _with_paper(name, run, metrics)
-        board = _with_leaderboard(name, metrics)
-        result["leaderboard"] = board
-        result["leaderboard_rank"] = int(board.loc[board["team"] == "this kit", "rank"].iloc[0])
+        mismatch = official_test_split_mismatch(clip_ids)
+        if mismatch is None:
+            result["paper_table"] = _with_paper(name, run, metrics)
+            board = _with_leaderboard(name, metrics)
+            result["leaderboard"] = board
+            rank = int(board.loc[board["team"] == "this kit", "rank"].iloc[0])
+            result["leaderboard_rank"] = rank
+            result["placement"] = (f"placed in the paper's Table 2 and the 2019 leaderboard "
+                                   f"(rank {rank} of {len(board)} by PR-AUC macro)")
+        else:
+            result["placement"] = ("not placed in the paper's Table 2 or the 2019 "
+                                   f"leaderboard, which score the complete official test "
+                                   f"split in its order: {mismatch}")
+            warnings.warn(result["placement"], UserWarning, stacklevel=2)
     return result
 

@@ -3,7 +3,8 @@
 Layout of a feature folder (what ``FeatureStore`` reads)::
 
     tags.txt                one tag per line, label-matrix column order
-    index.csv               split, row, id, path, tags (';'-joined), status, message
+    index.csv               split, row, id, path, tags (';'-joined), size, mtime (of the
+                            audio file when it was planned), status, message
     <split>.npy             float16 [N_split, n_mels, frames], rows in clip-table order;
                             a failed row stays zero (its status says so)
     <split>_status.npy      uint8 [N_split], per-row status code (0 = not done yet)
@@ -13,8 +14,13 @@ Layout of a feature folder (what ``FeatureStore`` reads)::
     DONE                    written last
 
 Resuming: the status arrays are memory-mapped, so a row marked done is on disk even when
-the process is killed; a new call skips those rows. A folder made with other settings (a
-different feature config or clip list) is rebuilt from scratch, with a notice.
+the process is killed; a new call skips those rows.
+
+Re-running on a changed clip table is incremental: a clip keeps its features when its id,
+path, file size and modification time are unchanged and it was extracted; clips that are
+new, whose file changed, or that were missing or failed are extracted. A change of tags
+or splits only rewrites the index. Other feature settings (or ``force``) move the whole
+folder to an archive and start over: features are never deleted here.
 
 Sharding: ``shard=(i, n)`` takes rows ``i, i + n, i + 2n ...`` of each split into
 ``out_dir/shards/i/`` (the same layout over those rows); ``merge_shards(out_dir, n)``
@@ -38,14 +44,15 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .cliptable import SPLITS, ClipTable
+from .cliptable import SPLITS, ClipTable, file_stat
 from .features import FAILURE_REASONS, AudioError, FeatureConfig, clip_features, log_mel
 
 FORMAT_VERSION = 1
 STATUS_NAMES = ("pending", "ok") + FAILURE_REASONS  # index = code in <split>_status.npy
 STATUS_CODE = {name: code for code, name in enumerate(STATUS_NAMES)}
 FLUSH_SECONDS = 2.0
-INDEX_COLUMNS = ["split", "row", "id", "path", "tags", "status", "message"]
+PLAN_COLUMNS = ["split", "row", "id", "path", "tags", "size", "mtime"]
+INDEX_COLUMNS = [*PLAN_COLUMNS, "status", "message"]
 _LAYOUT = ("tags.txt", "index.csv", "extract_report.json", "extract_settings.json",
            "failures.jsonl", "DONE")
 
@@ -88,18 +95,86 @@ def _settings(table: ClipTable, cfg: FeatureConfig, shard: tuple[int, int] | Non
             "tags": list(table.tags), "shard": list(shard) if shard else None}
 
 
+def _identity(settings: dict | None) -> dict | None:
+    """What makes stored features incomparable: the format, the feature settings and
+    the shard. The clip list is not part of it: a changed list is extracted incrementally."""
+    if settings is None:
+        return None
+    return {k: settings.get(k) for k in ("format", "features", "shard")}
+
+
 def _plan(table: ClipTable, shard: tuple[int, int] | None) -> dict[str, pd.DataFrame]:
-    """Split -> the rows this folder holds (``row`` = position in its arrays)."""
+    """Split -> the rows this folder holds (``row`` = position in its arrays), with each
+    audio file's size and mtime as they are now."""
+    stats = pd.DataFrame(table.file_stats(), columns=["size", "mtime"], dtype=np.int64)
+    clips = pd.concat([table.clips, stats], axis=1)
     plan = {}
     for split in SPLITS:
-        rows = table.split(split)
+        rows = clips[clips["split"] == split].reset_index(drop=True)
         if shard is not None:
             rows = rows.iloc[shard[0]::shard[1]].reset_index(drop=True)
         plan[split] = pd.DataFrame({
             "split": split, "row": np.arange(len(rows)), "id": rows["id"].astype(str),
             "path": rows["path"].astype(str),
-            "tags": [";".join(t) for t in rows["tags"]]})
+            "tags": [";".join(t) for t in rows["tags"]],
+            "size": rows["size"].to_numpy(np.int64), "mtime": rows["mtime"].to_numpy(np.int64)})
     return plan
+
+
+def read_index(folder: Path) -> pd.DataFrame | None:
+    """A feature folder's ``index.csv`` (the plan its arrays follow), or None."""
+    path = Path(folder) / "index.csv"
+    if not path.exists():
+        return None
+    index = pd.read_csv(path, dtype={"id": str, "path": str, "tags": str, "status": str,
+                                     "message": str, "split": str}, keep_default_na=False)
+    if "size" not in index.columns:
+        # Written before sizes were recorded: trust the files as they are now.
+        stats = [file_stat(p) for p in index["path"]]
+        index["size"] = [st[0] for st in stats]
+        index["mtime"] = [st[1] for st in stats]
+    return index
+
+
+def _keep_map(new: pd.DataFrame, old: pd.DataFrame | None, old_status: np.ndarray | None,
+              keep_failed: bool) -> np.ndarray:
+    """For each new row, the old row whose result it keeps, or -1 (extract it): same id,
+    path, file size and mtime, and extracted before (with ``keep_failed``, a failure on
+    an unchanged file is kept too: decoding it again would fail the same way)."""
+    src = np.full(len(new), -1, dtype=np.int64)
+    if old is None or old_status is None or len(old_status) != len(old):
+        return src
+    by_id = {r.id: r for r in old.itertuples(index=False)}
+    for i, r in enumerate(new.itertuples(index=False)):
+        o = by_id.get(r.id)
+        if o is None or o.path != r.path or int(o.size) != int(r.size) \
+                or int(o.mtime) != int(r.mtime):
+            continue
+        code = old_status[int(o.row)]
+        if code == STATUS_CODE["ok"] or (keep_failed and code != STATUS_CODE["pending"]):
+            src[i] = int(o.row)
+    return src
+
+
+def compare_clips(old: pd.DataFrame | None, table: ClipTable) -> dict[str, int]:
+    """How ``table`` differs from the clips a feature folder was made from: clips
+    ``added``, ``removed``, ``changed`` (other path, or the file's size or mtime
+    changed), ``relabelled`` and ``moved`` (to another split)."""
+    if old is None:
+        return {"added": len(table.clips), "removed": 0, "changed": 0, "relabelled": 0,
+                "moved": 0}
+    new = pd.concat(_plan(table, None).values(), ignore_index=True).set_index("id")
+    old = old.set_index("id")
+    common = new.index.intersection(old.index)
+    n, o = new.loc[common], old.loc[common]
+    return {
+        "added": int(len(new.index.difference(old.index))),
+        "removed": int(len(old.index.difference(new.index))),
+        "changed": int(((n["path"] != o["path"]) | (n["size"] != o["size"].astype(np.int64))
+                        | (n["mtime"] != o["mtime"].astype(np.int64))).sum()),
+        "relabelled": int((n["tags"] != o["tags"]).sum()),
+        "moved": int((n["split"] != o["split"]).sum()),
+    }
 
 
 def _read_json(path: Path) -> Any:
@@ -247,11 +322,63 @@ def _finish(folder: Path, plan: dict[str, pd.DataFrame], statuses: dict[str, np.
     return report
 
 
+def archive_folder(folder: Path, archive_dir: Path | None = None) -> Path:
+    """Move ``folder`` whole to ``archive_dir`` (default: ``<folder>.previous-<UTC time>``
+    beside it) and return where it went."""
+    if archive_dir is None:
+        archive_dir = folder.with_name(f"{folder.name}.previous-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+    archive_dir = Path(archive_dir)
+    archive_dir.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(folder), str(archive_dir))
+    return archive_dir
+
+
+def _carry_over(folder: Path, split: str, new: pd.DataFrame, old: pd.DataFrame | None,
+                cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray, int, list[Path]]:
+    """Open ``split``'s arrays for the rows of ``new``, keeping the features of rows that
+    did not change. Returns ``(features, status, rows kept, files to swap in)``: when the
+    row layout changed, the kept rows are copied into new arrays at temporary paths that
+    the caller moves into place once the new index is written."""
+    old_rows = None if old is None else old[old["split"] == split].reset_index(drop=True)
+    spath = folder / f"{split}_status.npy"
+    try:
+        old_status = np.load(spath) if old_rows is not None and spath.exists() else None
+    except (OSError, ValueError):
+        old_status = None
+    same_layout = (old_rows is not None and old_status is not None
+                   and len(old_status) == len(old_rows) == len(new)
+                   and list(old_rows["id"]) == list(new["id"]))
+    src = _keep_map(new, old_rows, old_status, keep_failed=same_layout)
+    if same_layout:
+        feats, status = _open_arrays(folder, split, len(new), cfg)
+        if len(new):
+            # Same rows: only those whose file changed are redone, in place.
+            status[src < 0] = STATUS_CODE["pending"]
+        return feats, status, int((src >= 0).sum()), []
+    tmp = folder / "incoming"
+    tmp.mkdir(exist_ok=True)
+    for name in (f"{split}.npy", f"{split}_status.npy"):
+        (tmp / name).unlink(missing_ok=True)  # left by a killed call: start clean
+    feats, status = _open_arrays(tmp, split, len(new), cfg)  # all rows pending
+    keep = np.flatnonzero(src >= 0)
+    if len(keep):
+        old_feats = np.load(folder / f"{split}.npy", mmap_mode="r")
+        feats[keep] = old_feats[src[keep]]
+        status[keep] = STATUS_CODE["ok"]
+        del old_feats
+    if isinstance(feats, np.memmap):
+        feats.flush()
+        status.flush()
+    return feats, status, len(keep), [tmp / f"{split}.npy", tmp / f"{split}_status.npy"]
+
+
 def extract_features(table: ClipTable, cfg: FeatureConfig, out_dir: str | Path,
                      workers: int | None = None, shard: tuple[int, int] | None = None,
-                     progress: bool = True) -> dict:
+                     progress: bool = True, force: bool = False,
+                     archive_dir: str | Path | None = None) -> dict:
     """Extract the log-mels of every clip of ``table`` into ``out_dir`` (see the module
-    docstring for the layout), resuming a killed run and skipping a finished one.
+    docstring for the layout): resuming a killed run, skipping a finished one, and
+    extracting only what changed in an edited clip table.
 
     Args:
         table: the clips and their tag vocabulary.
@@ -260,12 +387,15 @@ def extract_features(table: ClipTable, cfg: FeatureConfig, out_dir: str | Path,
         workers: processes; default ``cfg.workers``; 1 computes in this process.
         shard: ``(i, n)``: extract only shard ``i`` of ``n`` into ``out_dir/shards/i``.
         progress: show a tqdm bar.
+        force: archive the folder and extract every clip again.
+        archive_dir: where an archived folder goes (default: beside it, see
+            ``archive_folder``).
 
     Returns:
         The report: ``{"splits": {split: {"ok", "total"}}, "failures": {reason: [{"split",
-        "row", "id", "path", "message"}]}, "counts": {reason: n}, "config", "seconds"}``.
-        Files that are missing, empty, not audio, corrupt or too short are reported
-        there, never raised.
+        "row", "id", "path", "message"}]}, "counts": {reason: n}, "config", "seconds",
+        "kept", "extracted"}``. Files that are missing, empty, not audio, corrupt or too
+        short are reported there, never raised.
     """
     out_dir = Path(out_dir)
     if shard is not None:
@@ -277,26 +407,64 @@ def extract_features(table: ClipTable, cfg: FeatureConfig, out_dir: str | Path,
         folder = out_dir
     settings = _settings(table, cfg, shard)
     old = _read_json(folder / "extract_settings.json")
-    if old == settings and (folder / "DONE").exists():
+    if old is not None and (force or _identity(old) != _identity(settings)):
+        why = "force" if force else "other feature settings"
+        moved = archive_folder(folder, Path(archive_dir) if archive_dir else None)
+        print(f"{folder}: {why}: extracting again from scratch; the old features are kept "
+              f"in {moved}", file=sys.stderr)
+        old = None
+    plan = _plan(table, shard)
+    old_index = read_index(folder) if old is not None else None
+    if old_index is None and old is not None and old.get("clips") == settings["clips"]:
+        # A first extraction that was killed: its arrays follow this very plan.
+        old_index = pd.concat(plan.values(), ignore_index=True)
+    whole_plan = pd.concat(plan.values(), ignore_index=True)
+    if (old == settings and (folder / "DONE").exists() and old_index is not None
+            and old_index[PLAN_COLUMNS].astype(str).equals(whole_plan[PLAN_COLUMNS].astype(str))):
         report = _read_json(folder / "extract_report.json")
         if report is not None:
             return report
-    if old is not None and old != settings:
-        print(f"{folder}: made with other feature settings or another clip list; "
-              "extracting again from scratch", file=sys.stderr)
-        _clear(folder)
     (folder / "DONE").unlink(missing_ok=True)
     folder.mkdir(parents=True, exist_ok=True)
-    _write_atomic(folder / "extract_settings.json", json.dumps(settings, indent=2))
-    (folder / "tags.txt").write_text("".join(f"{t}\n" for t in table.tags))
 
     start = time.perf_counter()
-    plan = _plan(table, shard)
-    arrays = {s: _open_arrays(folder, s, len(plan[s]), cfg) for s in SPLITS}
+    arrays, swaps, kept = {}, [], 0
+    for split in SPLITS:
+        feats, status, k, files = _carry_over(folder, split, plan[split], old_index, cfg)
+        arrays[split], kept, swaps = (feats, status), kept + k, swaps + files
+    if swaps:
+        # Crash-safe order: once a split's old status file is gone none of its rows counts
+        # as done, so a kill between these lines costs time, never wrong features.
+        for split in SPLITS:
+            (folder / f"{split}_status.npy").unlink(missing_ok=True)
+    _write_atomic(folder / "extract_settings.json", json.dumps(settings, indent=2))
+    (folder / "tags.txt").write_text("".join(f"{t}\n" for t in table.tags))
+    whole_plan.assign(status="pending", message="")[INDEX_COLUMNS].to_csv(
+        folder / "index.csv.tmp", index=False)
+    (folder / "index.csv.tmp").replace(folder / "index.csv")
+    for path in swaps:
+        if path.name.endswith("_status.npy"):
+            continue
+        path.replace(folder / path.name)
+    for path in swaps:
+        if path.name.endswith("_status.npy"):
+            path.replace(folder / path.name)
+    if swaps:
+        shutil.rmtree(folder / "incoming", ignore_errors=True)
+        swapped = {path.name.removesuffix(".npy") for path in swaps}
+        arrays = {s: _open_arrays(folder, s, len(plan[s]), cfg) if s in swapped else arrays[s]
+                  for s in SPLITS}
     jobs = [(s, int(r), p) for s in SPLITS
             for r, p in zip(plan[s]["row"], plan[s]["path"]) if arrays[s][1][r] == 0]
-    failures_log = (folder / "failures.jsonl").open("a")
     total = sum(len(p) for p in plan.values())
+    if old_index is not None and kept:
+        print(f"{folder}: keeping {kept} clips whose files did not change; extracting "
+              f"{len(jobs)}", file=sys.stderr)
+    if swaps:
+        # Rows moved, so the old failure lines (keyed by row) no longer apply; the failed
+        # rows are extracted again and log anew.
+        (folder / "failures.jsonl").write_text("")
+    failures_log = (folder / "failures.jsonl").open("a")
     bar = tqdm(total=total, initial=total - len(jobs), desc=f"extract {folder.name}",
                unit="clip", disable=not progress, mininterval=1.0)
     last_flush = [time.monotonic()]
@@ -332,9 +500,11 @@ def extract_features(table: ClipTable, cfg: FeatureConfig, out_dir: str | Path,
         bar.close()
         failures_log.close()
     statuses = {s: np.asarray(arrays[s][1]) for s in SPLITS}
+    extra = {"kept": kept, "extracted": len(jobs)}
+    if shard is not None:
+        extra["shard"] = list(shard)
     report = _finish(folder, plan, statuses, _load_failures(folder), _config_record(cfg),
-                     time.perf_counter() - start,
-                     {"shard": list(shard)} if shard is not None else None)
+                     time.perf_counter() - start, extra)
     del arrays
     return report
 
@@ -387,7 +557,7 @@ def merge_shards(out_dir: str | Path, n: int) -> dict:
             status.flush()
         merged = pd.concat(parts).sort_values("row", key=lambda r: r.astype(int))
         merged = merged.reset_index(drop=True)
-        plan[split] = merged[["split", "row", "id", "path", "tags"]]
+        plan[split] = merged[PLAN_COLUMNS]
         statuses[split] = np.asarray(status)
         for r in merged.itertuples():
             if r.status != "ok":
@@ -419,9 +589,10 @@ def extract_run(run, progress: bool = True) -> dict[str, dict]:
     for role in run.dataset_roles():
         out = run.features_dir(role)
         if owner is run:
-            reports[role] = extract_features(run.clip_table(role), run.params.features, out,
-                                             workers=run.params.features.workers,
-                                             progress=progress)
+            reports[role] = extract_features(
+                run.clip_table(role), run.params.features, out,
+                workers=run.params.features.workers, progress=progress,
+                archive_dir=run.new_archive("extract") / "features" / role)
         else:
             reports[role] = read_report(out)
     return reports

@@ -12,6 +12,9 @@ run numbers), ``runs_file`` the prefix of its official prediction files.
 ``leaderboard()``: every 2019 submission's scores, recomputed from the official files.
 
 ``PAPER_CLAIMS``: the three claims, with the runs that differ only in the claimed factor.
+
+``moodtheme_test_ids()``: the 4231 track ids of the split-0 mood/theme test split in
+the official order, the clips those scores were computed on.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ fun funny game groovy happy heavy holiday hopeful inspiring love meditative mela
 melodic motivational movie nature party positive powerful relaxing retro romantic sad
 sexy slow soft soundscape space sport summer trailer travel upbeat uplifting""".split())
 MOODTHEME_TEST_CLIPS = 4231
+MOODTHEME_TEST_IDS_FILE = "moodtheme_split0_test_ids.txt"
 
 
 def _read_tsv(name: str) -> pd.DataFrame:
@@ -48,6 +52,19 @@ def paper_table() -> pd.DataFrame:
     (4 decimals); missing design or validation values are NaN.
     """
     return _read_tsv("paper_table.tsv")
+
+
+def moodtheme_test_ids() -> tuple[str, ...]:
+    """Track ids of MTG-Jamendo split-0 mood/theme test, in the order of the official
+    split file and of the MediaEval 2019 ground truth rows (``track_0003524``, ...).
+
+    Returns:
+        ``MOODTHEME_TEST_CLIPS`` ids. The file's ``#`` lines hold its source and license.
+    """
+    text = resources.files("vqvae_lib").joinpath("data", MOODTHEME_TEST_IDS_FILE).read_text(
+        encoding="utf-8")
+    return tuple(line.strip() for line in text.splitlines()
+                 if line.strip() and not line.startswith("#"))
 
 
 def leaderboard() -> pd.DataFrame:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from .config import from_dict, to_dict
 from .feature_store import FeatureStore
 from .hardware import Hardware, select_hardware, set_threads
 from .steps import Run
-from .trainer import Trainer, TrainState, world
+from .trainer import Trainer, TrainState, set_aside_if_stale, world
 from .vqvae import VQVAE, VQVAEConfig
 
 LOG_FIELDS = ["loss", "recon", "codebook", "commitment", "perplexity", "used_codes",
@@ -120,8 +119,15 @@ def build_trainer(run: Run, hw: Hardware, progress: bool = True) -> tuple[Traine
         validate_fn=lambda: reconstruction_figures(model, val_loader, hw), monitor="val_recon",
         mode="min", seed=p.seed, log_fields=LOG_FIELDS, desc="pretrain",
         extra={"kind": "vqvae", "vqvae_config": to_dict(p.vqvae),
-               "features": to_dict(p.features), "run": p.name})
+               "features": to_dict(p.features), "run": p.name},
+        fingerprint=run_fingerprint(run, "pretrain"),
+        set_aside=lambda why: run.archive("pretrain", why, notebook=False))
     return trainer, model
+
+
+def run_fingerprint(run: Run, step: str) -> dict[str, Any]:
+    """``{"fingerprint", "parts"}`` of a run's step, as checkpoints store it."""
+    return {"fingerprint": run.fingerprint(step), "parts": run.fingerprint_parts(step)}
 
 
 def pretrain(run: Run, progress: bool = True) -> TrainState:
@@ -136,8 +142,14 @@ def pretrain(run: Run, progress: bool = True) -> TrainState:
         src = Path(p.pretrain.checkpoint)
         src = src if src.is_absolute() else run.params_path.parent / src
         load_vqvae(src)  # fails early, naming the file, if it is no VQ-VAE checkpoint
-        out.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, out / "best.pt")
+        fingerprint = run_fingerprint(run, "pretrain")
+        if (out / "best.pt").exists():
+            set_aside_if_stale(load_checkpoint(out / "best.pt"), fingerprint,
+                               lambda why: run.archive("pretrain", why, notebook=False),
+                               "pretrain", out / "best.pt")
+        ckpt = load_checkpoint(src)
+        ckpt["fingerprint"] = fingerprint
+        save_checkpoint(ckpt, out / "best.pt")
         (run.dir / "pretrain_log.csv").write_text("scope,epoch,step,seconds\n")
         return TrainState(finished=True, stop_reason=f"copied from {src}")
     local_rank = int(os.environ["LOCAL_RANK"]) if "LOCAL_RANK" in os.environ else None

@@ -1,8 +1,12 @@
 """Execute the step notebooks of a run with papermill, in order, resumably.
 
 Each executed notebook is written to ``<outputs>/<name>/<NN_step>.ipynb``. A step whose
-fingerprint (params, notebook, upstream steps) is unchanged since it last finished is
-skipped, so re-running a params file resumes where it stopped.
+fingerprint (params, notebook, input data, upstream steps) is unchanged since it last
+finished is skipped, so re-running a params file resumes where it stopped. A step that
+must run again (a changed fingerprint, or ``force``) starts from scratch, and what it
+wrote before moves whole to ``previous/<step>-<UTC time>/``: nothing is reused from other
+settings and nothing is deleted. Extraction is the exception: it re-runs incrementally
+(see ``extract``), unless forced or its feature settings changed.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from .config import to_dict
 from .params import STEP_NAMES
 from .steps import NOTEBOOKS_DIR, STEPS, Run, get_step
 
@@ -92,9 +97,17 @@ def run_pipeline(params_path: str | Path, *, outputs_root: str | Path | None = N
         except RuntimeError as exc:
             echo(f"x {step_name}: {exc}")
             return 1
-        if not force and run.is_done(step_name):
+        status = run.status(step_name)
+        if not force and status.state == "done":
             echo(f"= {step_name}: up to date ({run.dir / step.notebook})")
+            if status.library_changed:
+                echo(f"  ! vqvae_lib changed since {step_name} ran "
+                     f"({', '.join(status.library_changed)}); kept. To redo it: "
+                     f"vqvae-kit run {run.params_path} --force --from {step_name}")
             continue
+        if status.state == "stale":
+            echo(f"~ {step_name}: runs again: {'; '.join(status.why)}")
+        _set_aside(run, step_name, status, force, echo)
         kernel = kernel or ensure_kernel()
         source = NOTEBOOKS_DIR / step.notebook
         target = run.dir / step.notebook
@@ -118,6 +131,28 @@ def run_pipeline(params_path: str | Path, *, outputs_root: str | Path | None = N
         run.mark_done(step_name, time.time() - t0)
         echo(f"+ {step_name}: done in {time.time() - t0:.1f} s")
     return 0
+
+
+def _set_aside(run: Run, step: str, status, force: bool, echo: Callable[[str], None]) -> None:
+    """Before ``step`` runs again: move what it wrote to ``previous/`` when it must start
+    from scratch. An interrupted training step with unchanged settings is left to resume
+    from ``last.pt`` (the trainer checks the checkpoint's fingerprint itself); extraction
+    is incremental unless forced or its feature settings changed."""
+    record = run.read_record(step)
+    if step == "extract" and not force:
+        old = (record or {}).get("parts", {}).get("config", {}).get("features")
+        if record is None or old == to_dict(run.params.features):
+            return
+        reason = "other feature settings"
+    elif force:
+        reason = "--force"
+    elif record is not None:
+        reason = "; ".join(status.why) or "its fingerprint changed"
+    else:
+        return  # never finished: a partial run resumes, or its step starts over itself
+    moved = run.archive(step, reason)
+    if moved is not None:
+        echo(f"  {step}: the previous outputs are kept in {moved}")
 
 
 def summary(run: Run) -> dict[str, object]:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from .cliptable import ClipTable
 from .config import to_dict
+from .provenance import changed_files, describe_changes, environment, file_sha256, library_hashes
 from .params import STEP_NAMES, RunParams, default_outputs_root, load_params, resolve_params_path
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -31,6 +33,8 @@ class Step:
         needs: steps whose outputs this one reads.
         config_keys: ``RunParams`` sections that decide this step's result (its fingerprint).
         outputs: files or folders, relative to the run folder, that exist once it is done.
+        files: everything the step writes (glob patterns allowed): what moves to
+            ``previous/`` when the step runs again from scratch.
     """
 
     name: str
@@ -38,19 +42,33 @@ class Step:
     needs: tuple[str, ...]
     config_keys: tuple[str, ...]
     outputs: tuple[str, ...]
+    files: tuple[str, ...] = ()
 
 
 STEPS: tuple[Step, ...] = (
-    Step("extract", "01_extract.ipynb", (), ("data", "features"), ("features",)),
+    Step("extract", "01_extract.ipynb", (), ("data", "features"), ("features",),
+         ("features", "figures/tag_frequency.png", "figures/mels.png")),
     Step("pretrain", "02_pretrain.ipynb", ("extract",), ("seed", "vqvae", "pretrain"),
-         ("pretrain/best.pt", "pretrain_log.csv")),
+         ("pretrain/best.pt", "pretrain_log.csv"),
+         ("pretrain", "pretrain_log.csv", "figures/pretrain_*.png")),
     Step("reconstruct_visualize", "03_reconstruct_visualize.ipynb", ("extract", "pretrain"),
-         ("inspect",), ("inspect.json", "figures")),
+         ("inspect",), ("inspect.json", "figures"),
+         ("inspect.json", "audio", "figures/reconstructions.png", "figures/recon_error.png",
+          "figures/codebook_*.png", "figures/code_map.png", "figures/code_tag_lift.png")),
     Step("tag", "04_tag.ipynb", ("extract", "pretrain"), ("seed", "tag"),
          ("predictions_validation.npy", "predictions_test.npy", "tags.txt",
-          "clip_ids_validation.txt", "clip_ids_test.txt", "tag/best.pt")),
-    Step("evaluate", "05_evaluate.ipynb", ("tag",), (), ("metrics.json", "per_tag.tsv")),
+          "clip_ids_validation.txt", "clip_ids_test.txt", "tag/best.pt"),
+         ("tag", "tag_log.csv", "predictions_*.npy", "groundtruth_*.npy", "clip_ids_*.txt",
+          "tags.txt", "figures/tag_curves.png")),
+    Step("evaluate", "05_evaluate.ipynb", ("tag",), (), ("metrics.json", "per_tag.tsv"),
+         ("metrics.json", "per_tag.tsv", "decisions_test.npy", "figures/per_tag.png",
+          "figures/pr_curves.png")),
 )
+# Which feature role a step reads, and whether it reads the labels: pretraining sees only
+# the audio, so relabelling clips leaves a pretrained VQ-VAE valid.
+READS_FEATURES = {"pretrain": ("pretrain", False), "reconstruct_visualize": ("pretrain", True),
+                  "tag": ("tag", True)}
+STATES = ("done", "stale", "never", "reused")
 STEP_BY_NAME = {s.name: s for s in STEPS}
 assert tuple(STEP_BY_NAME) == STEP_NAMES
 
@@ -66,8 +84,39 @@ def _sha(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def utc_stamp() -> str:
+    """``YYYYmmddTHHMMSSZ``: the suffix of an archive folder."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+
+
 class StepNotDone(RuntimeError):
     """A step's inputs are not there yet; the message says which command makes them."""
+
+
+@dataclass
+class StepStatus:
+    """Where one step of a run stands (``vqvae-kit status``).
+
+    Args:
+        step: the step's name.
+        state: ``done`` (up to date), ``stale`` (``run`` will redo it), ``never`` (not
+            run yet, or interrupted) or ``reused`` (another run's outputs are read).
+        why: what changed since it ran (stale), what is left of an interrupted run
+            (never), or which run it reuses.
+        fingerprint: the current fingerprint.
+        finished, seconds: when the recorded run ended (UTC) and how long it took.
+        library_changed: ``vqvae_lib`` files edited since the step ran.
+        reused_from: the run whose outputs are read.
+    """
+
+    step: str
+    state: str
+    why: list[str] = field(default_factory=list)
+    fingerprint: str | None = None
+    finished: str | None = None
+    seconds: float | None = None
+    library_changed: list[str] = field(default_factory=list)
+    reused_from: str | None = None
 
 
 class Run:
@@ -87,6 +136,7 @@ class Run:
         )
         self.dir = self.outputs_root / self.params.name
         self._tables: dict[str, ClipTable] = {}
+        self._parts: dict[str, dict[str, object]] = {}
 
     def __repr__(self) -> str:
         return f"Run({self.params.name!r}, dir={str(self.dir)!r})"
@@ -152,21 +202,54 @@ class Run:
             self._tables[role] = load_clip_table(cfg, self.params_path.parent, self.dir / "data")
         return self._tables[role]
 
-    # -- state ---------------------------------------------------------------------
-    def fingerprint(self, step: str) -> str:
-        """Hash of what decides ``step``'s result: its params sections, its notebook, and
-        the fingerprints of the steps it reads (so a change upstream re-runs it)."""
-        s = get_step(step)
+    # -- fingerprints ----------------------------------------------------------------
+    def fingerprint_parts(self, step: str) -> dict[str, object]:
+        """What decides ``step``'s result, as plain data: its params sections, its
+        notebook, its input data (extraction: the clip table and each audio file's size
+        and mtime), and what it reads of upstream steps (their fingerprints). The
+        fingerprint is the hash of this; records and checkpoints keep it whole, so that a
+        change can be named."""
         if step in self.reused:
-            return self.reused[step].fingerprint(step)
+            return self.reused[step].fingerprint_parts(step)
+        if step in self._parts:
+            return self._parts[step]
+        s = get_step(step)
         params = to_dict(self.params)
-        upstream = {n: self.fingerprint(n) for n in s.needs}
-        if step == "extract":
-            params["data"] = {r: to_dict(c) for r, c in self.dataset_roles().items()}
+        config = {k: params[k] for k in s.config_keys}
         nb = NOTEBOOKS_DIR / s.notebook
-        nb_hash = hashlib.sha256(nb.read_bytes()).hexdigest()[:16] if nb.exists() else "none"
-        return _sha({"step": step, "config": {k: params[k] for k in s.config_keys},
-                     "notebook": nb_hash, "upstream": upstream})
+        parts: dict[str, object] = {
+            "step": step, "config": config,
+            "notebook": file_sha256(nb)[:16] if nb.exists() else "none"}
+        if step == "extract":
+            roles = self.dataset_roles()
+            config["data"] = {r: to_dict(c) for r, c in roles.items()}
+            parts["data"] = {r: self.clip_table(r).data_fingerprint() for r in roles}
+        else:
+            parts["upstream"] = {n: self._upstream(n, step) for n in s.needs}
+        if step == "pretrain" and self.params.pretrain.checkpoint:
+            src = Path(self.params.pretrain.checkpoint)
+            src = src if src.is_absolute() else self.params_path.parent / src
+            parts["checkpoint_file"] = file_sha256(src)[:16] if src.exists() else "missing"
+        self._parts[step] = parts
+        return parts
+
+    def _upstream(self, need: str, step: str) -> str:
+        """What ``step`` reads of ``need``: for extraction, the identity of the features
+        it reads (settings, clips, audio, and labels where it uses them), not the
+        extraction notebook; for other steps, their fingerprint."""
+        if need != "extract":
+            return self.fingerprint(need)
+        owner = self.owner("extract")
+        role, labels = READS_FEATURES[step]
+        role = owner.feature_role(role)
+        data = dict(owner.fingerprint_parts("extract")["data"].get(role, {}))
+        if not labels:
+            data.pop("labels", None)
+        return _sha({"features": to_dict(owner.params.features), "data": data})
+
+    def fingerprint(self, step: str) -> str:
+        """Hash of ``fingerprint_parts(step)``: equal fingerprints, equal results."""
+        return _sha(self.fingerprint_parts(step))
 
     def write_params(self) -> Path:
         """Record the resolved params as ``params.json`` in the run folder (for reports and
@@ -177,30 +260,133 @@ class Run:
         path.write_text(json.dumps(data, indent=2))
         return path
 
+    # -- records -----------------------------------------------------------------------
     def done_file(self, step: str) -> Path:
         return self.dir / ".steps" / f"{step}.json"
+
+    def read_record(self, step: str) -> dict | None:
+        """The record of ``step``'s last finished run (in the run that owns it), or None."""
+        f = self.owner(step).done_file(step)
+        try:
+            return json.loads(f.read_text())
+        except (OSError, json.JSONDecodeError):
+            return None
 
     def is_done(self, step: str) -> bool:
         """True when ``step`` finished with the current fingerprint and its outputs exist."""
         owner = self.owner(step)
-        f = owner.done_file(step)
-        if not f.exists():
-            return False
-        try:
-            rec = json.loads(f.read_text())
-        except json.JSONDecodeError:
-            return False
-        return rec.get("fingerprint") == owner.fingerprint(step) and all(
+        rec = self.read_record(step)
+        return rec is not None and rec.get("fingerprint") == owner.fingerprint(step) and all(
             (owner.dir / o).exists() for o in get_step(step).outputs)
 
     def mark_done(self, step: str, seconds: float) -> None:
+        """Write ``.steps/<step>.json``: the fingerprint and what it was made of, when and
+        how long, the hash of every ``vqvae_lib`` file, library versions, git commit."""
         f = self.done_file(step)
         f.parent.mkdir(parents=True, exist_ok=True)
+        record = {"step": step, "fingerprint": self.fingerprint(step),
+                  "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                  "seconds": round(seconds, 2), "parts": self.fingerprint_parts(step),
+                  "library": library_hashes(), **environment()}
         tmp = f.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"step": step, "fingerprint": self.fingerprint(step),
-                                   "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                                   "seconds": round(seconds, 2)}, indent=2))
+        tmp.write_text(json.dumps(record, indent=2, default=str))
         tmp.replace(f)
+
+    # -- archives ----------------------------------------------------------------------
+    @property
+    def previous_dir(self) -> Path:
+        """``<run>/previous/``: outputs of earlier runs of a step, never deleted by ``run``."""
+        return self.dir / "previous"
+
+    def new_archive(self, step: str) -> Path:
+        """A fresh ``previous/<step>-<UTC time>/`` path (not created)."""
+        base = self.previous_dir / f"{step}-{utc_stamp()}"
+        path, n = base, 1
+        while path.exists():
+            n += 1
+            path = base.with_name(f"{base.name}-{n}")
+        return path
+
+    def archives(self) -> list[Path]:
+        """The folders in ``previous/``, oldest first (by the UTC time in their names)."""
+        if not self.previous_dir.is_dir():
+            return []
+        found = [p for p in self.previous_dir.iterdir() if p.is_dir()]
+        return sorted(found, key=lambda p: (p.name.split("-", 1)[-1], p.name))
+
+    def archive(self, step: str, reason: str, notebook: bool = True) -> Path | None:
+        """Move everything ``step`` wrote (its record, and with ``notebook`` its executed
+        notebook) to ``previous/<step>-<UTC time>/``, keeping relative paths, and note
+        ``reason`` there. Returns the archive, or None when there was nothing to move."""
+        s = get_step(step)
+        patterns = [*s.files, f".steps/{step}.json"] + ([s.notebook] if notebook else [])
+        found = sorted({p for pat in patterns for p in self.dir.glob(pat)
+                        if self.previous_dir not in p.parents})
+        if not found:
+            return None
+        dest = self.new_archive(step)
+        for src in found:
+            target = dest / src.relative_to(self.dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(src), str(target))
+        (dest / "ARCHIVED.txt").write_text(
+            f"step {step} of run {self.params.name}, moved here at {utc_stamp()}: {reason}\n")
+        return dest
+
+    # -- status ------------------------------------------------------------------------
+    def status(self, step: str) -> StepStatus:
+        """Where ``step`` stands; ``why`` names what changed since it ran."""
+        get_step(step)
+        if step in self.reused:
+            owner = self.owner(step)
+            inner = owner.status(step)
+            why = [f"from run {owner.params.name!r} ({owner.params_path})"]
+            if inner.state != "done":
+                why.append(f"that run's step is {inner.state}: run brings it up to date first")
+            return StepStatus(step, "reused", why, inner.fingerprint, inner.finished,
+                              inner.seconds, inner.library_changed, owner.params.name)
+        current = self.fingerprint(step)
+        rec = self.read_record(step)
+        if rec is None:
+            return StepStatus(step, "never", self._partial(step), current)
+        done = StepStatus(step, "done", [], current, rec.get("finished"), rec.get("seconds"),
+                          changed_files(rec.get("library")))
+        if rec.get("fingerprint") != current:
+            done.state = "stale"
+            done.why = (describe_changes(rec["parts"], self.fingerprint_parts(step))
+                        if "parts" in rec else ["recorded by an older version of the kit"])
+            if step == "extract":
+                done.why = [w for w in done.why if not w.startswith("data")]
+                done.why += self._data_changes()
+        missing = [o for o in get_step(step).outputs if not (self.dir / o).exists()]
+        if missing:
+            done.state = "stale"
+            done.why.append(f"outputs missing: {', '.join(missing)}")
+        return done
+
+    def _partial(self, step: str) -> list[str]:
+        """What an interrupted training step left, and whether ``run`` resumes it."""
+        from .checkpoint import load_checkpoint
+
+        last = self.dir / step / "last.pt"
+        if not last.exists():
+            return []
+        fp = load_checkpoint(last).get("fingerprint")
+        if isinstance(fp, dict) and fp.get("fingerprint") == self.fingerprint(step):
+            return [f"interrupted: run resumes it from {step}/last.pt"]
+        return [f"interrupted: {step}/last.pt is from other settings; run starts over"]
+
+    def _data_changes(self) -> list[str]:
+        """Per role: clips added, removed, changed, relabelled or moved since extraction."""
+        from .extract import compare_clips, read_index
+
+        out = []
+        for role in self.dataset_roles():
+            diff = compare_clips(read_index(self.features_dir(role)), self.clip_table(role))
+            said = ", ".join(f"{n} {what}" for what, n in diff.items() if n)
+            if said:
+                out.append(f"data [{role}]: clips {said}")
+        return out
 
     def require(self, step: str) -> None:
         """Raise ``StepNotDone`` unless every step that ``step`` reads has finished."""

@@ -11,6 +11,7 @@ Loss: binary cross-entropy on logits; predictions are ``sigmoid(logits)``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,11 @@ from .feature_store import FeatureSplit, FeatureStore
 from .hardware import Hardware, select_hardware, set_threads
 from .metrics import ranking_metrics
 from .params import TagConfig
-from .pretrain import load_vqvae
+from .pretrain import load_vqvae, run_fingerprint
+from .provenance import file_sha256
 from .steps import Run
 from .taggers import TaggerConfig, build_tagger, count_parameters, latent_to_sequence
-from .trainer import Trainer, TrainState
+from .trainer import Trainer, TrainState, set_aside_if_stale
 from .vqvae import VQVAE, VQVAEConfig
 
 LOG_FIELDS = ["loss", "bce", "codebook", "commitment", "val_loss", "val_roc_auc_macro",
@@ -55,18 +57,27 @@ class CodeSplit(Dataset):
 
 
 @torch.no_grad()
-def cache_codes(vqvae: VQVAE, split: FeatureSplit, path: Path, batch_size: int = 16,
-                progress: bool = True) -> np.ndarray:
+def cache_codes(vqvae: VQVAE, split: FeatureSplit, path: Path, source: str,
+                batch_size: int = 16, progress: bool = True) -> np.ndarray:
     """Encode every clip of ``split`` once; returns (and stores) ``uint16 [N, H', T']``.
 
-    Reused when ``path`` already holds codes of the right shape (a re-run or resume).
+    ``source`` identifies the encoder (the sha256 of its checkpoint); it is written
+    beside the codes (``<split>.json``), and cached codes are reused only when it and
+    the shape match, so a re-pretrained VQ-VAE never feeds a tagger its old codes.
     """
     d, h, t = vqvae.latent_shape(split[0][0].shape[-1]) if len(split) else (0, 0, 0)
-    if path.exists():
+    sidecar = path.with_suffix(".json")
+    if path.exists() and sidecar.exists():
+        try:
+            made_by = json.loads(sidecar.read_text()).get("encoder_checkpoint_sha256")
+        except json.JSONDecodeError:
+            made_by = None
         codes = np.load(path, mmap_mode="r")
-        if codes.shape == (len(split), h, t):
+        if made_by == source and codes.shape == (len(split), h, t):
             return codes
+        del codes
     path.parent.mkdir(parents=True, exist_ok=True)
+    sidecar.unlink(missing_ok=True)
     tmp = path.with_name(path.stem + ".tmp.npy")
     out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint16, shape=(len(split), h, t))
     vqvae.eval()
@@ -81,6 +92,8 @@ def cache_codes(vqvae: VQVAE, split: FeatureSplit, path: Path, batch_size: int =
     out.flush()
     del out
     tmp.replace(path)
+    sidecar.write_text(json.dumps({"encoder_checkpoint_sha256": source,
+                                   "shape": [len(split), h, t]}) + "\n")
     return np.load(path, mmap_mode="r")
 
 
@@ -131,6 +144,9 @@ def _predict(model: TaggingModel, data: Dataset, hw: Hardware, batch_size: int) 
         for inputs, _ in DataLoader(data, batch_size=batch_size, shuffle=False):
             with hw.autocast():
                 logits, _, _ = model(inputs.to(hw.device))
+            # The taggers' last Linear already returns fp32 logits; the sigmoid runs
+            # outside autocast on them so the scores keep fp32 resolution (bf16 scores
+            # tie often enough to move PR-AUC).
             outs.append(torch.sigmoid(logits.float()).cpu().numpy())
     return np.concatenate(outs) if outs else np.zeros((0, model.tagger_n_tags), np.float32)
 
@@ -139,14 +155,20 @@ def _labels(data: Dataset) -> np.ndarray:
     return np.asarray(data.labels, dtype=bool)
 
 
+def encoder_checkpoint(run: Run) -> Path:
+    """The pretrained VQ-VAE a run's tagger starts from."""
+    return run.step_dir("pretrain") / "pretrain" / "best.pt"
+
+
 def tagging_data(run: Run, vqvae: VQVAE, progress: bool = True) -> dict[str, Dataset]:
     """Train/validation/test datasets: cached codes (fixed) or mels (finetune)."""
     store = FeatureStore(run.features_dir("tag"))
     splits = {s: store.split(s) for s in ("train", "validation", "test")}
     if run.params.tag.encoder == "finetune":
         return splits
+    source = file_sha256(encoder_checkpoint(run))
     return {s: CodeSplit(cache_codes(vqvae, fs, run.dir / "tag" / "codes" / f"{s}.npy",
-                                     progress=progress), fs.labels)
+                                     source, progress=progress), fs.labels)
             for s, fs in splits.items()}
 
 
@@ -154,7 +176,13 @@ def build_tagging(run: Run, hw: Hardware, progress: bool = True
                   ) -> tuple[Trainer, TaggingModel, dict[str, Dataset], FeatureStore]:
     """The tagging ``Trainer``: pretrained encoder, tagger, data, optimizer, step."""
     p, cfg = run.params, run.params.tag
-    vqvae = load_vqvae(run.step_dir("pretrain") / "pretrain" / "best.pt", hw.device)
+    fingerprint = run_fingerprint(run, "tag")
+    last = run.dir / "tag" / "last.pt"
+    set_aside = lambda why: run.archive("tag", why, notebook=False)  # noqa: E731
+    if last.exists():
+        # Before any code is cached: outputs of other settings move away first.
+        set_aside_if_stale(load_checkpoint(last), fingerprint, set_aside, "tag", last)
+    vqvae = load_vqvae(encoder_checkpoint(run), hw.device)
     store = FeatureStore(run.features_dir("tag"))
     data = tagging_data(run, vqvae, progress)
     torch.manual_seed(p.seed)
@@ -194,7 +222,8 @@ def build_tagging(run: Run, hw: Hardware, progress: bool = True
         log_fields=LOG_FIELDS, desc=f"tag ({cfg.tagger.classifier}, {cfg.encoder})",
         extra={"kind": "tagger", "vqvae_config": to_dict(vqvae.config),
                "tag_config": to_dict(cfg), "tags": list(store.tags),
-               "n_frames": p.features.frames, "run": p.name})
+               "n_frames": p.features.frames, "run": p.name},
+        fingerprint=fingerprint, set_aside=set_aside)
     return trainer, model, data, store
 
 

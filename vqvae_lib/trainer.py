@@ -1,9 +1,9 @@
 """The training loop shared by pretraining (step 1) and tagging (step 2).
 
 What it guarantees: ``last.pt`` and ``best.pt`` written atomically; exact resume (model,
-optimizer, RNG, epoch, step and the position inside the epoch's data order); early
-stopping on a validation figure; a CSV log with one row per ``log_every`` steps and one
-per epoch; a tqdm bar. The data order of epoch ``e`` depends only on (seed, e), through a
+optimizer, RNG, epoch, step and the position inside the epoch's data order), and only
+from a checkpoint of the same settings (its fingerprint); early stopping on a validation
+figure; a CSV log with one row per ``log_every`` steps and one per epoch; a tqdm bar. The data order of epoch ``e`` depends only on (seed, e), through a
 ``DistributedSampler`` that also shards it across DDP ranks.
 """
 
@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .params import TrainingConfig
+from .provenance import describe_changes
 
 StepFn = Callable[[Any], dict[str, float]]
 ValidateFn = Callable[[], dict[str, float]]
@@ -41,6 +42,37 @@ class TrainState:
     finished: bool = False
     stop_reason: str = ""
     seconds: float = 0.0
+
+
+def _fingerprint_of(ckpt: dict[str, Any] | None) -> str | None:
+    fp = (ckpt or {}).get("fingerprint")
+    return fp.get("fingerprint") if isinstance(fp, dict) else None
+
+
+def stale_reason(ckpt: dict[str, Any] | None, fingerprint: dict[str, Any] | None
+                 ) -> str | None:
+    """Why checkpoint ``ckpt`` must not be resumed under ``fingerprint``, or None."""
+    if ckpt is None or fingerprint is None:
+        return None
+    theirs = ckpt.get("fingerprint")
+    if _fingerprint_of(ckpt) == fingerprint["fingerprint"]:
+        return None
+    if isinstance(theirs, dict) and "parts" in theirs:
+        return "; ".join(describe_changes(theirs["parts"], fingerprint["parts"]))
+    return "it has no fingerprint (written by an older version of the kit)"
+
+
+def set_aside_if_stale(ckpt: dict[str, Any] | None, fingerprint: dict[str, Any] | None,
+                       set_aside: Callable[[str], Path | None], desc: str, path: Path) -> bool:
+    """When checkpoint ``ckpt`` (read from ``path``) was written with other settings,
+    call ``set_aside(reason)`` and say so in one line. Returns True when it did."""
+    why = stale_reason(ckpt, fingerprint)
+    if why is None:
+        return False
+    moved = set_aside(why)
+    print(f"{desc}: not resuming {path}, it was written with other settings ({why}); "
+          "starting over" + (f"; the old outputs are kept in {moved}" if moved else ""))
+    return True
 
 
 def world() -> tuple[int, int]:
@@ -73,6 +105,11 @@ class Trainer:
         seed: data-order seed.
         extra: plain data stored in every checkpoint (the configuration to rebuild from).
         log_fields: every figure name that may appear in the log, in column order.
+        fingerprint: what decides the result (``{"fingerprint": hash, "parts": {...}}``,
+            see ``Run.fingerprint_parts``), stored in every checkpoint. A ``last.pt``
+            with another fingerprint is not resumed.
+        set_aside: called with the reason when such a ``last.pt`` is found; moves the old
+            checkpoints and log away and returns where (default: ``<out_dir>/previous/``).
     """
 
     model: torch.nn.Module
@@ -89,6 +126,8 @@ class Trainer:
     extra: dict[str, Any] = field(default_factory=dict)
     log_fields: list[str] = field(default_factory=list)
     desc: str = "train"
+    fingerprint: dict[str, Any] | None = None
+    set_aside: Callable[[str], Path | None] | None = None
     state: TrainState = field(default_factory=TrainState)
 
     def __post_init__(self) -> None:
@@ -118,7 +157,8 @@ class Trainer:
 
     def _checkpoint(self) -> dict[str, Any]:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "rng": rng_state(), "trainer": asdict(self.state), **self.extra}
+                "rng": rng_state(), "trainer": asdict(self.state),
+                "fingerprint": self.fingerprint, **self.extra}
 
     def _save(self, path: Path) -> None:
         if self.rank == 0:
@@ -126,10 +166,24 @@ class Trainer:
         _barrier()
 
     def resume(self) -> bool:
-        """Continue from ``last.pt`` if it exists. Returns True when resumed."""
-        if not self.last_path.exists():
+        """Continue from ``last.pt`` if it exists and was written with the same
+        fingerprint. Returns True when resumed.
+
+        Under DDP every rank must see the same ``last.pt``: the ranks compare what they
+        see, and stop with an error if they differ (no shared filesystem).
+        """
+        ckpt = load_checkpoint(self.last_path) if self.last_path.exists() else None
+        theirs = _fingerprint_of(ckpt)
+        self._agree(ckpt is not None, theirs)
+        if ckpt is None:
             return False
-        ckpt = load_checkpoint(self.last_path)
+        if stale_reason(ckpt, self.fingerprint) is not None:
+            _barrier()  # every rank has read it before rank 0 moves it
+            if self.rank == 0:
+                set_aside_if_stale(ckpt, self.fingerprint, self._set_aside, self.desc,
+                                   self.last_path)
+            _barrier()
+            return False
         self.model.load_state_dict(ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         set_rng_state(ckpt["rng"])
@@ -137,6 +191,29 @@ class Trainer:
         if self.rank == 0:
             self._truncate_log()
         return True
+
+    def _agree(self, exists: bool, fingerprint: str | None) -> None:
+        if self.world_size == 1:
+            return
+        seen: list[Any] = [None] * self.world_size
+        dist.all_gather_object(seen, (exists, fingerprint))
+        if len(set(seen)) > 1:
+            raise RuntimeError(
+                f"the {self.world_size} processes see different checkpoints at "
+                f"{self.last_path} (rank: (exists, fingerprint) = {dict(enumerate(seen))}). "
+                "Training on several machines needs the run folder on a filesystem that all "
+                "of them share (for example NFS): point --outputs at one")
+
+    def _set_aside(self, reason: str) -> Path | None:
+        if self.set_aside is not None:
+            return self.set_aside(reason)
+        dest = self.out_dir / "previous" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        dest.mkdir(parents=True, exist_ok=True)
+        for path in (self.last_path, self.best_path, self.log_path):
+            if path.exists():
+                path.replace(dest / path.name)
+        (dest / "REASON.txt").write_text(reason + "\n")
+        return dest
 
     # -- log -----------------------------------------------------------------------
     @property
