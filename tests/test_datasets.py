@@ -18,6 +18,7 @@ from vqvae_lib.datasets import (
     check_audio,
     DatasetConfig,
     load_clip_table,
+    read_manifest,
 )
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "jamendo"
@@ -304,3 +305,20 @@ def test_demo_is_written_once_and_read_with_its_tag_order(tmp_path):
     assert all(Path(p).is_relative_to(tmp_path / "cache") for p in table.clips["path"])
     audio = check_audio(table, progress=False)
     assert audio.missing == [] and audio.unreadable == []
+
+
+def test_manifest_groups_keep_a_recording_in_one_split(tmp_path):
+    """Segments of one track (one ``group``) never end up in two splits."""
+    lines = ["path,tags,split,group"]
+    for track in range(30):
+        lines += [f"t{track}_{seg}.wav,calm,,track{track}" for seg in range(4)]
+    (tmp_path / "m.csv").write_text("\n".join(lines) + "\n")
+    table = read_manifest(tmp_path / "m.csv", split_fraction=(0.2, 0.2), seed=3)
+    group = table.clips["id"].str.split("_").str[0]
+    assert (table.clips.groupby(group)["split"].nunique() == 1).all()
+    sizes = table.split_sizes()
+    assert sizes["validation"] >= 20 and sizes["test"] >= 20 and sizes["train"] >= 60
+
+    (tmp_path / "bad.csv").write_text("path,tags,split,group\na.wav,,train,x\nb.wav,,test,x\n")
+    with pytest.raises(ConfigError, match=r"bad.csv:3: group 'x' is in split 'test'"):
+        read_manifest(tmp_path / "bad.csv")

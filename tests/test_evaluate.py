@@ -153,8 +153,10 @@ def test_evaluate_run_writes_metrics_for_both_splits(tmp_path):
     (tmp_path / "clip_ids_test.txt").write_text("\n".join(f"clip{i}" for i in range(60)) + "\n")
     run = SimpleNamespace(dir=tmp_path, params=SimpleNamespace(name="tiny"))
 
-    with pytest.warns(UserWarning, match="christmas"):
+    with pytest.warns(UserWarning) as caught:
         result = evaluate.evaluate_run(run)
+    said = [str(w.message) for w in caught]
+    assert any("christmas" in m for m in said) and any("no mel_stats baseline" in m for m in said)
 
     saved = json.loads((tmp_path / "metrics.json").read_text())
     for split in ("validation", "test"):
@@ -167,10 +169,18 @@ def test_evaluate_run_writes_metrics_for_both_splits(tmp_path):
     decisions = np.load(tmp_path / "decisions_test.npy")
     assert decisions.dtype == bool and decisions.shape == (60, 5)
     assert len(pd.read_csv(tmp_path / "per_tag.tsv", sep="\t")) == 5
-    # The popularity baseline from validation labels (no groundtruth_train.npy here).
+    # The popularity baseline from validation labels (no groundtruth_train.npy here); no
+    # mel_stats baseline without a feature folder (tests/test_baselines.py has one).
     comparison = result["comparison"].set_index("run")
     assert list(comparison.index) == ["tiny", "popularity baseline (from validation labels)"]
     assert comparison.loc["popularity baseline (from validation labels)", "roc_auc_macro"] == 0.5
+    popularity = saved["baselines"]["popularity"]
+    assert popularity["labels_from"] == "validation"
+    assert sorted(popularity["test"]) == sorted(METRIC_KEYS)
+    assert popularity["test"] == pytest.approx(comparison.iloc[1].to_dict())
+    assert "no feature folder" in saved["baselines"]["mel_stats"]["skipped"]
+    assert saved["verdict"] == result["verdict"]
+    assert result["verdict"].startswith("no mel_stats baseline to compare with")
     assert "paper_table" not in result and "leaderboard" not in result
 
 

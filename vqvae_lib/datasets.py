@@ -411,12 +411,14 @@ def load_msd(cfg: MSDConfig, base_dir: Path) -> ClipTable:
 # -- your own CSV ----------------------------------------------------------------------
 def read_manifest(path: Path, split_fraction: tuple[float, float] | None = None, seed: int = 0,
                   tags: list[str] | None = None, name: str | None = None) -> ClipTable:
-    """A ``path,tags,split[,id]`` CSV as a clip table.
+    """A ``path,tags,split[,id][,group]`` CSV as a clip table.
 
     Args:
         path: the CSV; its relative audio paths are relative to its folder.
         split_fraction: (validation, test) shares drawn, with ``seed``, from rows whose
-            split is empty; None puts those rows in train.
+            split is empty; None puts those rows in train. Rows that share a ``group``
+            (a track cut into segments, an album) are drawn together, so that one
+            recording never sits in two splits.
         tags: the vocabulary in column order; default: the tags seen, sorted.
         name: the table's name; default: the CSV's file name.
 
@@ -449,20 +451,11 @@ def read_manifest(path: Path, split_fraction: tuple[float, float] | None = None,
                                   f"on line {line_of[clip_id]}")
             line_of[clip_id] = line
             clip_tags = tuple(t.strip() for t in (rec.get("tags") or "").split(";") if t.strip())
+            group = (rec.get("group") or "").strip() or clip_id
             rows.append({"id": clip_id, "path": str(_abs(path.parent, audio)),
-                         "split": split, "tags": clip_tags})
-    free = [i for i, r in enumerate(rows) if not r["split"]]
-    assigned = ["train"] * len(free)
-    if split_fraction is not None and free:
-        n_val = int(round(split_fraction[0] * len(free)))
-        n_test = int(round(split_fraction[1] * len(free)))
-        order = np.random.default_rng(seed).permutation(len(free))
-        for k in order[:n_val]:
-            assigned[k] = "validation"
-        for k in order[n_val:n_val + n_test]:
-            assigned[k] = "test"
-    for i, s in zip(free, assigned):
-        rows[i]["split"] = s
+                         "split": split, "tags": clip_tags, "group": group, "line": line})
+    _check_groups(path, rows)
+    _draw_splits(rows, split_fraction, seed)
     notes = []
     if tags is None:
         tags = sorted({t for r in rows for t in r["tags"]})
@@ -471,7 +464,49 @@ def read_manifest(path: Path, split_fraction: tuple[float, float] | None = None,
         if unknown:
             notes.append(f"{len(unknown)} tags are not in the vocabulary and are ignored: "
                          f"{', '.join(unknown[:5])}")
+    for r in rows:
+        del r["group"], r["line"]
     return _table(rows, list(tags), name or path.name, notes)
+
+
+def _check_groups(path: Path, rows: list[dict]) -> None:
+    """A group whose rows name two different splits leaks one recording across them."""
+    seen: dict[str, dict] = {}
+    for r in rows:
+        if not r["split"]:
+            continue
+        first = seen.setdefault(r["group"], r)
+        if first["split"] != r["split"]:
+            raise ConfigError(
+                f"{path}:{r['line']}: group {r['group']!r} is in split {r['split']!r} here "
+                f"but in {first['split']!r} on line {first['line']}; rows of one group "
+                "(one recording) must share a split, or leave the split empty")
+
+
+def _draw_splits(rows: list[dict], split_fraction: tuple[float, float] | None,
+                 seed: int) -> None:
+    """Give rows without a split one, whole groups at a time (see ``read_manifest``)."""
+    fixed = {r["group"]: r["split"] for r in rows if r["split"]}
+    free = [r for r in rows if not r["split"]]
+    groups: dict[str, list[dict]] = {}
+    for r in free:
+        groups.setdefault(r["group"], []).append(r)
+    names = list(groups)
+    split_of = {g: fixed.get(g, "train") for g in names}
+    if split_fraction is not None and free:
+        targets = (("validation", round(split_fraction[0] * len(free))),
+                   ("test", round(split_fraction[1] * len(free))))
+        todo = [names[k] for k in np.random.default_rng(seed).permutation(len(names))
+                if names[k] not in fixed]
+        for split, want in targets:
+            got = 0
+            while todo and got < want:
+                g = todo.pop(0)
+                split_of[g] = split
+                got += len(groups[g])
+    for g, members in groups.items():
+        for r in members:
+            r["split"] = split_of[g]
 
 
 def load_manifest(cfg: ManifestConfig, base_dir: Path) -> ClipTable:

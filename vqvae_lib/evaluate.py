@@ -12,8 +12,10 @@ point of its PR curve) and applied to the test predictions. Shapes and dtypes ar
 checked before anything is computed; a mismatch names the file and exits with 2.
 
 ``evaluate_run(run)``: the same for a run folder written by the tagging step, beside
-the popularity baseline, and on MTG-Jamendo split-0 mood/theme beside the paper's
-Table 2 and the 2019 leaderboard when its test split is the complete official one.
+the plain baselines of ``baselines`` (a logistic regression on log-mel statistics, and
+the popularity baseline) with a verdict in words, and on MTG-Jamendo split-0 mood/theme
+beside the paper's Table 2 and the 2019 leaderboard when its test split is the complete
+official one.
 """
 
 from __future__ import annotations
@@ -29,13 +31,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .baselines import (
+    MEL_STATS,
+    POPULARITY,
+    mel_stats_baseline,
+    popularity_metrics,
+    verdict,
+)
 from .metrics import (
     METRIC_KEYS,
     all_metrics,
     decide,
     per_tag_metrics,
-    popularity_baseline,
     tune_thresholds,
+    tuned_metrics,
 )
 from .paper import (
     MOODTHEME_TAGS,
@@ -299,6 +308,33 @@ def _with_leaderboard(name: str, metrics: dict[str, Any]) -> pd.DataFrame:
     return board
 
 
+# The excluded-tag warning names the same tags for a baseline as for the run it sits beside.
+_EXCLUDED_WARNING = ".*left out of the macro averages"
+
+
+def _mel_stats_record(run: Any, tags: list[str], data: dict[str, tuple[np.ndarray, np.ndarray]],
+                      clip_ids: list[str] | None) -> tuple[dict[str, Any] | None, str]:
+    """``(mel_stats baseline, "")`` on the run's tagging features, or ``(None, why not)``
+    when there are none or they are not the clips and labels the run was scored on."""
+    if not callable(getattr(run, "features_dir", None)):
+        return None, "the run has no feature folder (features_dir) to train it on"
+    from .feature_store import FeatureStore  # torch, only when a run folder is evaluated
+
+    try:
+        store = FeatureStore(run.features_dir("tag"))
+    except (FileNotFoundError, ValueError) as exc:
+        return None, str(exc)
+    if list(store.tags) != list(tags):
+        return None, f"{store.folder}: its tags.txt differs from the run's tags.txt"
+    for split in ("validation", "test"):
+        fs = store.split(split)
+        same_ids = clip_ids is None or split != "test" or fs.ids == list(clip_ids)
+        if not same_ids or not np.array_equal(fs.labels, data[split][0]):
+            return None, (f"{store.folder}: its {split} clips or labels differ from the run's "
+                          "(features extracted again since tagging?)")
+    return mel_stats_baseline(store, seed=_get(run, "params", "seed") or 0), ""
+
+
 def evaluate_run(run: Any) -> dict[str, Any]:
     """Evaluate a run folder written by the tagging step.
 
@@ -310,18 +346,25 @@ def evaluate_run(run: Any) -> dict[str, Any]:
     ``per_tag.tsv`` (test) and ``decisions_test.npy`` into ``run.dir``. In ``metrics.json``
     a threshold is ``null`` for a tag with no validation positive (never decided positive).
 
-    The popularity baseline is computed on the same test clips from the training labels;
-    without ``groundtruth_train.npy`` it takes the validation labels instead (the most
-    frequent tag rarely differs between the two), and ``metrics.json`` says which.
+    Two baselines are scored on the same clips with the same code (``baselines``) and
+    stored under ``metrics.json["baselines"]``: ``mel_stats`` (``{validation, test,
+    constant_tags, n_features, n_train}``), trained on the run's tagging features
+    (``run.features_dir("tag")``), and ``popularity`` (``{labels_from, validation,
+    test}``), from ``groundtruth_train.npy`` or, without it, the validation labels (the
+    most frequent tag rarely differs between the two). Without usable features
+    ``mel_stats`` is ``{"skipped": why}``. ``metrics.json["verdict"]`` says in words
+    whether the run is below or above ``mel_stats`` on test ROC-AUC macro.
 
     Args:
         run: a ``steps.Run``, or any object with ``dir`` (the run folder) and ``params``
-            (used for the run's name, design and dataset; may be None).
+            (used for the run's name, design, dataset and seed; may be None) and, for
+            the ``mel_stats`` baseline, ``features_dir(role)``.
 
     Returns:
-        dict(metrics, per_tag, files, comparison, groundtruth_test, predictions_test,
-        tags, thresholds) and, on MTG-Jamendo split-0 mood/theme, ``placement`` (a
-        sentence: where the run was placed, or why not). ``paper_table``,
+        dict(metrics, per_tag, files, comparison (the run, then each baseline, test
+        split), baselines (as in ``metrics.json``), verdict, groundtruth_test,
+        predictions_test, tags, thresholds) and, on MTG-Jamendo split-0 mood/theme,
+        ``placement`` (a sentence: where the run was placed, or why not). ``paper_table``,
         ``leaderboard`` and ``leaderboard_rank`` only when ``clip_ids_test.txt`` lists
         all 4231 official test clips in the official order; otherwise ``placement``
         says what differs, and is also issued as a ``UserWarning``.
@@ -348,14 +391,9 @@ def evaluate_run(run: Any) -> dict[str, Any]:
         raise InputError(f"{ids_path}: {len(clip_ids)} clip ids, expected "
                          f"{len(data['test'][0])} (the rows of groundtruth_test.npy)")
 
-    thresholds = tune_thresholds(*data["validation"])
-    decisions = {s: decide(pred, thresholds) for s, (gt, pred) in data.items()}
-    metrics: dict[str, Any] = {}
-    left_out: dict[str, list[str]] = {}
-    for split, (gt, pred) in data.items():
-        m = all_metrics(gt, pred, decisions[split], tags)
-        left_out[split] = m.pop("excluded_tags", [])
-        metrics[split] = m
+    scored = tuned_metrics(data["validation"], data["test"], tags)
+    thresholds, decisions = scored["thresholds"], scored["decisions"]
+    metrics, left_out = scored["metrics"], scored["excluded_tags"]
     gt_test, pred_test = data["test"]
     per_tag = per_tag_metrics(gt_test, pred_test, decisions["test"], tags)
     per_tag["threshold"] = thresholds
@@ -366,18 +404,29 @@ def evaluate_run(run: Any) -> dict[str, Any]:
         expect_shape(y_train, train_path, (y_train.shape[0], len(tags)), "one column per tag")
     else:
         y_train, labels_from = data["validation"][0], "validation"
-    base_pred, base_dec = popularity_baseline(y_train, len(gt_test))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # the same tags were reported above
-        baseline = all_metrics(gt_test, base_pred, base_dec, tags)
-    baseline.pop("excluded_tags", None)
-    comparison = pd.DataFrame([{"run": name, **metrics["test"]},
-                               {"run": f"popularity baseline (from {labels_from} labels)",
-                                **baseline}])
+        warnings.filterwarnings("ignore", _EXCLUDED_WARNING, UserWarning)
+        popularity = popularity_metrics(y_train, {s: gt for s, (gt, _) in data.items()}, tags)
+        mel_stats, why_not = _mel_stats_record(run, tags, data, clip_ids)
+    baselines: dict[str, Any] = {
+        MEL_STATS: ({"skipped": why_not} if mel_stats is None else
+                    {k: mel_stats[k] for k in ("validation", "test", "constant_tags",
+                                               "n_features", "n_train")}),
+        POPULARITY: {"labels_from": labels_from, **popularity}}
+    if mel_stats is None:
+        warnings.warn(f"no mel_stats baseline: {why_not}", UserWarning, stacklevel=2)
+    rows = [{"run": name, **metrics["test"]}]
+    if mel_stats is not None:
+        rows.append({"run": "mel_stats baseline",
+                     **mel_stats["test"]})
+    rows.append({"run": f"popularity baseline (from {labels_from} labels)",
+                 **popularity["test"]})
+    comparison = pd.DataFrame(rows)
+    said = verdict(metrics["test"], None if mel_stats is None else mel_stats["test"], why_not)
 
     record = {"validation": metrics["validation"], "test": metrics["test"],
-              "thresholds": thresholds, "excluded_tags": left_out,
-              "popularity_baseline": {"labels_from": labels_from, "test": baseline}}
+              "thresholds": thresholds, "excluded_tags": left_out, "baselines": baselines,
+              "verdict": said}
     files = [folder / "metrics.json", folder / "per_tag.tsv", folder / "decisions_test.npy"]
     files[0].write_text(json.dumps(_json_ready(record), indent=2) + "\n")
     per_tag.to_csv(files[1], sep="\t", index=False)
@@ -385,7 +434,7 @@ def evaluate_run(run: Any) -> dict[str, Any]:
 
     result: dict[str, Any] = {
         "metrics": metrics, "per_tag": per_tag, "files": files, "comparison": comparison,
-        "groundtruth_test": gt_test, "predictions_test": pred_test, "tags": tags,
+        "baselines": baselines, "verdict": said, "groundtruth_test": gt_test, "predictions_test": pred_test, "tags": tags,
         "thresholds": thresholds}
     if is_moodtheme_split0(run, tags, len(gt_test)):
         mismatch = official_test_split_mismatch(clip_ids)

@@ -187,6 +187,32 @@ def decide(y_score: np.ndarray, thresholds: np.ndarray, strict: bool = False) ->
     return y_score > thresholds if strict else y_score >= thresholds
 
 
+def tuned_metrics(validation: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray],
+                  tags: Sequence[str] | None = None) -> dict:
+    """Thresholds tuned on validation, applied to both splits, both splits scored: how a
+    run and each baseline beside it are evaluated.
+
+    Args:
+        validation, test: ``(y_true bool [N, n_tags], y_score float [N, n_tags])`` each.
+        tags: ``n_tags`` names for the report of excluded tags.
+
+    Returns:
+        dict(thresholds float ``[n_tags]``, decisions ``{split: bool [N, n_tags]}``,
+        metrics ``{split: METRIC_KEYS}``, excluded_tags ``{split: [names]}``), splits
+        ``validation`` and ``test``. The validation F-scores are optimistic (tuned there);
+        the test ones are not.
+    """
+    thresholds = tune_thresholds(*validation)
+    out: dict = {"thresholds": thresholds, "decisions": {}, "metrics": {}, "excluded_tags": {}}
+    for split, (y_true, y_score) in (("validation", validation), ("test", test)):
+        decisions = decide(y_score, thresholds)
+        m = all_metrics(y_true, y_score, decisions, tags)
+        out["excluded_tags"][split] = m.pop("excluded_tags", [])
+        out["metrics"][split] = m
+        out["decisions"][split] = decisions
+    return out
+
+
 def per_tag_metrics(y_true: np.ndarray, y_score: np.ndarray, decisions: np.ndarray,
                     tags: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per tag: tag, positives, roc_auc, pr_auc, precision, recall, f1.
@@ -210,26 +236,3 @@ def per_tag_metrics(y_true: np.ndarray, y_score: np.ndarray, decisions: np.ndarr
     p, r, f = _per_tag_prf(y_true, decisions)
     return pd.DataFrame({"tag": names, "positives": y_true.sum(axis=0).astype(int),
                          "roc_auc": roc, "pr_auc": ap, "precision": p, "recall": r, "f1": f})
-
-
-def popularity_baseline(y_train: np.ndarray, n_test: int) -> tuple[np.ndarray, np.ndarray]:
-    """The organisers' popularity baseline: every clip gets the training split's most
-    frequent tag, and only that one.
-
-    The official ``popular_predictions.npy`` and ``popular_decisions.npy`` are both this
-    one-hot row repeated; its scores are constant per tag, so every per-tag ROC-AUC is
-    0.5 and every per-tag PR-AUC is the tag's test prevalence. The micro averages see
-    the most frequent tag ranked above all others, as in the 2019 leaderboard.
-
-    Args:
-        y_train: bool ``[N_train, n_tags]`` training labels.
-        n_test: clips to predict.
-
-    Returns:
-        ``(predictions float32 [n_test, n_tags], decisions bool [n_test, n_tags])``.
-    """
-    counts = np.asarray(y_train, dtype=bool).sum(axis=0)
-    row = np.zeros(counts.shape[0], dtype=bool)
-    row[np.argmax(counts)] = True  # ties: the first tag in tag order
-    decisions = np.repeat(row[None, :], n_test, axis=0)
-    return decisions.astype(np.float32), decisions

@@ -65,6 +65,8 @@ class TrainingConfig:
         checkpoint_every: also write ``last`` every N steps (0 = at epoch ends only).
         log_every: write a per-step log row every N steps.
         num_workers: DataLoader worker processes.
+        crop_frames: train on one random crop of this many frames of each clip per
+            epoch (even); None = the whole stored clip, as the paper does.
     """
 
     batch_size: int = 12
@@ -78,6 +80,7 @@ class TrainingConfig:
     checkpoint_every: int = 500
     log_every: int = 10
     num_workers: int = 0
+    crop_frames: int | None = None
 
     def __post_init__(self) -> None:
         # YAML reads a bare ``off`` as False: accept it (and True) as the word it meant.
@@ -88,6 +91,9 @@ class TrainingConfig:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
+        if self.crop_frames is not None and (self.crop_frames < 2 or self.crop_frames % 2):
+            raise ValueError(f"crop_frames must be an even number of frames (the encoder "
+                             f"halves time), got {self.crop_frames}")
 
 
 @dataclass(frozen=True)
@@ -110,10 +116,25 @@ class TagConfig(TrainingConfig):
         encoder: ``fixed`` freezes the encoder and trains on cached code indices;
             ``finetune`` trains the encoder too, adding both VQ loss terms.
         tagger: the classifier (``gru`` or ``cnn``) and its sizes.
+        eval_hop_frames: with ``crop_frames``, validation, test and prediction average
+            the tagger's outputs over the crops that tile each clip at this hop (even);
+            None = ``crop_frames`` (crops side by side).
     """
 
     encoder: Literal["fixed", "finetune"] = "fixed"
     tagger: TaggerConfig = field(default_factory=TaggerConfig)
+    eval_hop_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        hop = self.eval_hop_frames
+        if hop is not None and (hop < 2 or hop % 2):
+            raise ValueError(f"eval_hop_frames must be an even number of frames, got {hop}")
+
+    @property
+    def eval_hop(self) -> int | None:
+        """The hop between evaluation crops (None: whole clips)."""
+        return None if self.crop_frames is None else (self.eval_hop_frames or self.crop_frames)
 
 
 @dataclass(frozen=True)
@@ -172,6 +193,11 @@ class RunParams:
             raise ValueError(f"step {both[0]!r} is both run here and reused; drop it from 'steps'")
         if "tag" in self.steps and self.data.tag is None:
             raise ValueError("steps include 'tag' but data.tag is not set")
+        for section in ("pretrain", "tag"):
+            crop = getattr(self, section).crop_frames
+            if crop is not None and crop > self.features.frames:
+                raise ValueError(f"{section}.crop_frames {crop} is longer than the stored "
+                                 f"clips (features.frames {self.features.frames})")
 
 
 def _merge(base: dict, over: dict, path: tuple[str, ...] = ()) -> dict:

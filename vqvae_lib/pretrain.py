@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import from_dict, to_dict
+from .crops import RandomCrops, TiledCrops
 from .feature_store import FeatureStore
 from .hardware import Hardware, select_hardware, set_threads
 from .steps import Run
@@ -86,6 +87,10 @@ def build_trainer(run: Run, hw: Hardware, progress: bool = True) -> tuple[Traine
     if len(val_set) == 0:
         raise ValueError(f"{run.features_dir('pretrain')}: the validation split is empty; "
                          "early stopping needs validation clips (set a validation split)")
+    crop = p.pretrain.crop_frames
+    if crop is not None:
+        # Random crops to train; validation reconstructs every crop of each clip.
+        train_set, val_set = RandomCrops(train_set, crop, p.seed), TiledCrops(val_set, crop, crop)
     rank, size = world()
     module: torch.nn.Module = model
     if size > 1:

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from .checkpoint import load_checkpoint
 from .config import from_dict, to_dict
+from .crops import RandomCrops, TiledCrops, average_by_clip
 from .feature_store import FeatureSplit, FeatureStore
 from .hardware import Hardware, select_hardware, set_threads
 from .metrics import ranking_metrics
@@ -148,7 +149,11 @@ def _predict(model: TaggingModel, data: Dataset, hw: Hardware, batch_size: int) 
             # outside autocast on them so the scores keep fp32 resolution (bf16 scores
             # tie often enough to move PR-AUC).
             outs.append(torch.sigmoid(logits.float()).cpu().numpy())
-    return np.concatenate(outs) if outs else np.zeros((0, model.tagger_n_tags), np.float32)
+    scores = np.concatenate(outs) if outs else np.zeros((0, model.tagger_n_tags), np.float32)
+    if isinstance(data, TiledCrops):
+        # Whole-clip scores: the mean of the clip's crops (Won et al. 2020).
+        return average_by_clip(scores, data.clip_index, data.n_clips)
+    return scores
 
 
 def _labels(data: Dataset) -> np.ndarray:
@@ -172,6 +177,19 @@ def tagging_data(run: Run, vqvae: VQVAE, progress: bool = True) -> dict[str, Dat
             for s, fs in splits.items()}
 
 
+def crop_views(run: Run, data: dict[str, Dataset]) -> dict[str, Dataset]:
+    """With ``tag.crop_frames``: random crops to train on, and every crop at
+    ``tag.eval_hop_frames`` to validate and predict on (scores averaged per clip).
+    Cached codes are cropped in code steps: the encoder halves time."""
+    cfg = run.params.tag
+    if cfg.crop_frames is None:
+        return data
+    per_step = 2 if cfg.encoder == "fixed" else 1
+    crop, hop = cfg.crop_frames // per_step, cfg.eval_hop // per_step
+    return {"train": RandomCrops(data["train"], crop, run.params.seed),
+            **{s: TiledCrops(data[s], crop, hop) for s in ("validation", "test")}}
+
+
 def build_tagging(run: Run, hw: Hardware, progress: bool = True
                   ) -> tuple[Trainer, TaggingModel, dict[str, Dataset], FeatureStore]:
     """The tagging ``Trainer``: pretrained encoder, tagger, data, optimizer, step."""
@@ -184,9 +202,10 @@ def build_tagging(run: Run, hw: Hardware, progress: bool = True
         set_aside_if_stale(load_checkpoint(last), fingerprint, set_aside, "tag", last)
     vqvae = load_vqvae(encoder_checkpoint(run), hw.device)
     store = FeatureStore(run.features_dir("tag"))
-    data = tagging_data(run, vqvae, progress)
+    data = crop_views(run, tagging_data(run, vqvae, progress))
     torch.manual_seed(p.seed)
-    model = TaggingModel(vqvae, cfg.tagger, len(store.tags), p.features.frames, cfg.encoder)
+    n_frames = cfg.crop_frames or p.features.frames
+    model = TaggingModel(vqvae, cfg.tagger, len(store.tags), n_frames, cfg.encoder)
     model = model.to(hw.device)
     model.tagger_n_tags = len(store.tags)
     beta = vqvae.config.quantizer.beta
@@ -222,7 +241,7 @@ def build_tagging(run: Run, hw: Hardware, progress: bool = True
         log_fields=LOG_FIELDS, desc=f"tag ({cfg.tagger.classifier}, {cfg.encoder})",
         extra={"kind": "tagger", "vqvae_config": to_dict(vqvae.config),
                "tag_config": to_dict(cfg), "tags": list(store.tags),
-               "n_frames": p.features.frames, "run": p.name},
+               "n_frames": n_frames, "clip_frames": p.features.frames, "run": p.name},
         fingerprint=fingerprint, set_aside=set_aside)
     return trainer, model, data, store
 

@@ -279,6 +279,8 @@ class Trainer:
         cfg = self.config
         while not self.state.finished:
             self.sampler.set_epoch(self.state.epoch)
+            if hasattr(self.train_set, "set_epoch"):  # random crops are redrawn per epoch
+                self.train_set.set_epoch(self.state.epoch)
             order = list(self.sampler)
             batches = [order[i:i + self.per_rank_batch]
                        for i in range(0, self.batches_per_epoch * self.per_rank_batch,

@@ -1,0 +1,52 @@
+"""The tiny run learns: the tagger ranks well above chance and the codebook is in use.
+
+These thresholds are what the checked cells of 03 and 05 print; a run whose models stop
+learning fails here and in nbval, whatever its exact digits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vqvae_lib.evaluate import evaluate_run
+from vqvae_lib.feature_store import FeatureStore
+from vqvae_lib.inspect import codebook_usage, encode_split
+from vqvae_lib.learning import (
+    MIN_CODE_USAGE,
+    MIN_VALIDATION_ROC_AUC,
+    codebook_facts,
+    failures,
+    tagger_facts,
+)
+from vqvae_lib.pretrain import load_vqvae
+from vqvae_lib.tagging import train_tagger
+
+
+def test_the_check_fails_a_run_that_did_not_learn():
+    flat = {"validation": {"roc_auc_macro": 0.47}, "test": {"roc_auc_macro": 0.51}}
+    facts = tagger_facts(flat) + codebook_facts(5, 32)
+    assert [f.holds for f in facts] == [False, False]
+    assert len(failures(facts)) == 2
+    assert str(facts[0]) == "tagger validation ROC-AUC macro at least 0.80: False"
+    assert str(facts[1]) == "codes in use: at least 60% of K = 32: False"
+    learned = tagger_facts({"validation": {"roc_auc_macro": 0.9}}) + codebook_facts(30, 32)
+    assert not failures(learned)
+
+
+def test_the_tiny_run_learns(tiny_pretrained):
+    """The shared tiny VQ-VAE keeps its codes in use on held-out clips, and a tagger on
+    it ranks the validation clips well above chance."""
+    tiny = tiny_pretrained.run(tiny_pretrained.tiny)
+    vqvae = load_vqvae(tiny.dir / "pretrain" / "best.pt")
+    K = vqvae.config.quantizer.codebook_size
+    held_out = FeatureStore(tiny.features_dir("pretrain")).split("validation")
+    used = int((codebook_usage(encode_split(vqvae, held_out).indices, K) > 0).sum())
+    assert used / K >= MIN_CODE_USAGE, f"{used} of {K} codes in use"
+
+    run = tiny_pretrained.run(tiny_pretrained.run_file("learns", pretrained=True))
+    train_tagger(run, progress=False)
+    result = evaluate_run(run)
+    roc = result["metrics"]["validation"]["roc_auc_macro"]
+    assert roc >= MIN_VALIDATION_ROC_AUC, f"validation ROC-AUC macro {roc:.3f}"
+    assert not failures(tagger_facts(result["metrics"]) + codebook_facts(used, K))
+    assert np.isfinite(result["metrics"]["test"]["roc_auc_macro"])
