@@ -12,6 +12,7 @@ Loss: binary cross-entropy on logits; predictions are ``sigmoid(logits)``.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -226,11 +227,17 @@ def build_tagging(run: Run, hw: Hardware, progress: bool = True
         return {"loss": loss.item(), "bce": bce.item(), "codebook": cb.item(),
                 "commitment": commit.item()}
 
+    warned: list[bool] = []
+
     def validate() -> dict[str, float]:
         pred = _predict(model, val, hw, cfg.batch_size)
         eps = 1e-7
         bce = float(-np.mean(y_val * np.log(pred + eps) + (~y_val) * np.log(1 - pred + eps)))
-        ranks = ranking_metrics(y_val, pred)
+        with warnings.catch_warnings():
+            if warned:  # the tags left out of the macro average are named once, not per epoch
+                warnings.simplefilter("ignore", UserWarning)
+            ranks = ranking_metrics(y_val, pred, tags=store.tags)
+        warned.append(True)
         return {"val_loss": bce, "val_roc_auc_macro": ranks["roc_auc_macro"],
                 "val_pr_auc_macro": ranks["pr_auc_macro"]}
 
