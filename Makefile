@@ -32,7 +32,7 @@ test: setup  ## library tests and nbval on the five notebooks (tiny defaults)
 lab: setup  ## JupyterLab on notebooks/ with this environment as its kernel
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name vqvae-kit \
 	    --display-name "Python (vqvae-kit)"
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 benchmarks: setup  ## throughput figures (see BENCHMARKS.md)
 	$(BIN)/python benchmarks/extract_throughput.py

@@ -82,3 +82,13 @@ def test_cli_check_reports_a_bad_params_file_with_exit_2(tmp_path, capsys):
     path = write(tmp_path, "bad.yaml", "name: r\ndata: {tag: {kind: demo}}\nseed: many\n")
     assert main(["check", str(path)]) == 2
     assert "seed" in capsys.readouterr().err
+
+
+def test_the_command_line_prints_its_version(capsys):
+    from vqvae_lib import __version__
+    from vqvae_lib.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"vqvae-kit {__version__}"
