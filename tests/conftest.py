@@ -96,3 +96,18 @@ def tiny_pretrained(tiny_project) -> TinyProject:
     pretrain(run, progress=False)
     run.mark_done("pretrain", 0.0)
     return tiny_project
+
+
+@pytest.fixture(scope="session")
+def tiny_tagged(tiny_pretrained):
+    """A tagger trained and evaluated on the shared tiny VQ-VAE (a ``[tag, evaluate]``
+    run reusing tiny.yaml's features and pretraining): ``(project, run)``."""
+    from vqvae_lib.evaluate import evaluate_run
+    from vqvae_lib.tagging import train_tagger
+
+    run = tiny_pretrained.run(tiny_pretrained.run_file("learns", pretrained=True))
+    train_tagger(run, progress=False)
+    run.mark_done("tag", 0.0)
+    evaluate_run(run)
+    run.mark_done("evaluate", 0.0)
+    return tiny_pretrained, run

@@ -7,6 +7,8 @@
     vqvae-kit extract PARAMS.yaml [--shard I/N | --merge N] [--workers W]
     vqvae-kit evaluate --groundtruth GT.npy --predictions P.npy ...
     vqvae-kit report OUTPUT_DIRS... [--out DIR]
+    vqvae-kit predict RUN AUDIO... [--top K] [--threshold tuned|F] [--json OUT | --csv OUT]
+    vqvae-kit runs [--outputs DIR]
 """
 
 from __future__ import annotations
@@ -36,7 +38,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     code = run_pipeline(args.params, outputs_root=args.outputs, start=args.start,
                         stop=args.stop, force=args.force)
     if code == 0:
-        print("results:", json.dumps(summary(Run(args.params, args.outputs)), indent=2))
+        run = Run(args.params, args.outputs)
+        print("results:", json.dumps(summary(run), indent=2))
+        if (run.dir / "tag" / "best.pt").exists():
+            outputs = f" --outputs {args.outputs}" if args.outputs else ""
+            print(f"next, tag your own audio with this run:\n"
+                  f"  vqvae-kit predict {args.params}{outputs} FILES_OR_FOLDERS... --top 5")
     return code
 
 
@@ -170,6 +177,99 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_predict(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("predict", help="tag audio files with a trained run")
+    p.add_argument("run", help="a run folder, or the run's params file")
+    p.add_argument("audio", nargs="+", help="audio files, folders (searched recursively) or globs")
+    p.add_argument("--outputs", help="folder holding all runs (when RUN is a params file)")
+    p.add_argument("--top", type=int, default=5, help="tags listed per file (default 5)")
+    p.add_argument("--threshold", default="tuned",
+                   help="'tuned' (the run's per-tag thresholds from validation, the default) "
+                        "or one score in [0, 1] for every tag")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", type=Path, help="write one object per file to this JSON file")
+    out.add_argument("--csv", type=Path, help="write one row per file (every tag's score)")
+    p.add_argument("--embeddings", type=Path,
+                   help="write each file's mean encoder output and code histogram (.npz)")
+    p.add_argument("--batch-size", type=int, default=16, help="clips scored together")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from .predict import (RunFolderError, format_table, load_tagger, predict_files,
+                          to_json_records, write_embeddings)
+
+    if args.top < 1:
+        print("error: --top must be at least 1", file=sys.stderr)
+        return 2
+    threshold: str | float = args.threshold
+    if threshold != "tuned":
+        try:
+            threshold = float(threshold)
+        except ValueError:
+            print(f"error: --threshold must be 'tuned' or a number, got {args.threshold!r}",
+                  file=sys.stderr)
+            return 2
+    try:
+        tagger = load_tagger(args.run, args.outputs, device=args.device,
+                             need_thresholds=threshold == "tuned")
+    except RunFolderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    table = predict_files(tagger, args.audio, top=args.top, threshold=threshold,
+                          batch_size=args.batch_size, embeddings=args.embeddings is not None,
+                          progress=sys.stderr.isatty())
+    if len(table) == 0:
+        print("error: no audio files found in " + " ".join(args.audio), file=sys.stderr)
+        return 2
+    failed = table["error"].notna()
+    if args.json:
+        args.json.write_text(json.dumps(to_json_records(table), indent=2) + "\n")
+    elif args.csv:
+        flat = table.drop(columns=[c for c in ("embedding", "code_histogram") if c in table])
+        flat["top"] = [";".join(f"{t}:{s:.4f}" for t, s in tops) for tops in flat["top"]]
+        flat["tags"] = [";".join(tags) for tags in flat["tags"]]
+        flat.to_csv(args.csv, index=False)
+    else:
+        print(format_table(table))
+    if args.embeddings:
+        write_embeddings(table, args.embeddings)
+    written = args.json or args.csv
+    ok = len(table) - int(failed.sum())
+    print(f"tagged {ok} of {len(table)} files with {tagger.folder}"
+          + (f"; wrote {written}" if written else "")
+          + (f"; embeddings in {args.embeddings}" if args.embeddings else ""), file=sys.stderr)
+    for row in table[failed].itertuples(index=False):
+        print(f"x {row.path}: {row.error}", file=sys.stderr)
+    return 1 if failed.any() else 0
+
+
+def _add_runs(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("runs", help="the runs in an outputs folder: steps done, test scores, when")
+    p.add_argument("--outputs", help="folder holding all runs (default: $VQVAE_KIT_OUTPUTS, "
+                                     "else ./outputs)")
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    import os
+
+    from .steps import list_runs
+
+    root = Path(args.outputs or os.environ.get("VQVAE_KIT_OUTPUTS") or "outputs").expanduser()
+    if not root.is_dir():
+        print(f"error: {root}: no such outputs folder (pass --outputs DIR)", file=sys.stderr)
+        return 2
+    table = list_runs(root)
+    if args.json:
+        print(table.to_json(orient="records", indent=2))
+    elif table.empty:
+        print(f"no runs in {root}")
+    else:
+        print(table.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vqvae-kit", description="VQ-VAE music auto-tagging kit (Hung et al., MediaEval 2019)")
@@ -182,12 +282,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_prune(sub)
     _add_check(sub)
     _add_extract(sub)
+    _add_predict(sub)
+    _add_runs(sub)
     from . import evaluate, report
 
     evaluate.add_parser(sub).set_defaults(func=evaluate.main)
     report.add_parser(sub).set_defaults(func=report.main)
     for name, func in (("run", _cmd_run), ("status", _cmd_status), ("prune", _cmd_prune),
-                       ("check", _cmd_check), ("extract", _cmd_extract)):
+                       ("check", _cmd_check), ("extract", _cmd_extract),
+                       ("predict", _cmd_predict), ("runs", _cmd_runs)):
         sub.choices[name].set_defaults(func=func)
     return parser
 

@@ -580,12 +580,12 @@ class AudioCheck:
 def check_audio(table: ClipTable, progress: bool = True) -> AudioCheck:
     """Check that every clip's file exists and has a readable header (nothing is decoded)."""
     import soundfile as sf
-    from tqdm import tqdm
+    from .progress import progress_bar
 
     missing, unreadable = [], []
     paths = list(table.clips["path"])
-    for p in tqdm(paths, desc=f"checking audio of {table.name}", unit="file",
-                  disable=not progress):
+    for p in progress_bar(paths, desc=f"checking audio of {table.name}", unit="file",
+                          disable=not progress):
         # A stat first: a dataset whose audio is not there yet is checked in a blink.
         if not os.path.exists(p):
             missing.append(p)

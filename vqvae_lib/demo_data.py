@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import soundfile as sf
-from tqdm import tqdm
+
+from .progress import progress_bar
 
 DEMO_TAGS = ("piano", "plucked", "bowed", "organ", "flute", "drums", "bass",
              "major", "minor", "slow", "fast", "soft", "loud")
@@ -321,8 +322,8 @@ def write_demo_dataset(out_dir: str | Path, n_clips: int = 400, clip_seconds: fl
     manifest.unlink(missing_ok=True)  # written last: its absence marks an unfinished set
     (out_dir / "audio").mkdir(parents=True, exist_ok=True)
     plan = plan_demo_dataset(n_clips, seed)
-    for i, spec in enumerate(tqdm(plan.to_dict("records"), desc="demo audio", unit="clip",
-                                  disable=not progress, mininterval=1.0)):
+    for i, spec in enumerate(progress_bar(plan.to_dict("records"), desc="demo audio", unit="clip",
+                                          disable=not progress, mininterval=1.0)):
         # One seed per clip: a clip's audio does not depend on the clips before it.
         clip_seed = int(np.random.SeedSequence([seed, 1, i]).generate_state(1)[0])
         y = render_clip(spec, clip_seconds, sample_rate, seed=clip_seed)

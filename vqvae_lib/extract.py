@@ -42,10 +42,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from .cliptable import SPLITS, ClipTable, file_stat
 from .features import FAILURE_REASONS, AudioError, FeatureConfig, clip_features, log_mel
+from .progress import progress_bar
 
 FORMAT_VERSION = 1
 STATUS_NAMES = ("pending", "ok") + FAILURE_REASONS  # index = code in <split>_status.npy
@@ -465,8 +465,8 @@ def extract_features(table: ClipTable, cfg: FeatureConfig, out_dir: str | Path,
         # rows are extracted again and log anew.
         (folder / "failures.jsonl").write_text("")
     failures_log = (folder / "failures.jsonl").open("a")
-    bar = tqdm(total=total, initial=total - len(jobs), desc=f"extract {folder.name}",
-               unit="clip", disable=not progress, mininterval=1.0)
+    bar = progress_bar(total=total, initial=total - len(jobs), desc=f"extract {folder.name}",
+                      unit="clip", disable=not progress, mininterval=1.0)
     last_flush = [time.monotonic()]
 
     def flush() -> None:

@@ -85,6 +85,8 @@ class FeatureStore:
         tags: tag names, label-matrix column order.
         index: one row per listed clip: ``split, row, id, path, tags, status, message``.
         report: the extraction report (``extract_report.json``).
+        settings: what decided the features (``extract_settings.json``: ``features``,
+            the feature settings, among them).
 
     Raises:
         FileNotFoundError: the folder is missing or its extraction has not finished.
@@ -98,6 +100,8 @@ class FeatureStore:
                                               "status": str, "message": str},
             keep_default_na=False)
         self.report: dict = json.loads((self.folder / "extract_report.json").read_text())
+        settings = self.folder / "extract_settings.json"
+        self.settings: dict = json.loads(settings.read_text()) if settings.exists() else {}
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{s} {c['ok']}" for s, c in self.report["splits"].items())

@@ -7,16 +7,22 @@ must run again (a changed fingerprint, or ``force``) starts from scratch, and wh
 wrote before moves whole to ``previous/<step>-<UTC time>/``: nothing is reused from other
 settings and nothing is deleted. Extraction is the exception: it re-runs incrementally
 (see ``extract``), unless forced or its feature settings changed.
+
+The kernels show progress as suits the runner's stderr: a live bar on a terminal, short
+plain lines in a log (``VQVAE_KIT_PROGRESS``, see ``vqvae_lib.progress``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Iterator
 
+from . import progress
 from .config import to_dict
 from .params import STEP_NAMES
 from .steps import NOTEBOOKS_DIR, STEPS, Run, get_step
@@ -28,18 +34,61 @@ def ensure_kernel() -> str:
     """Register this interpreter as the ``vqvae-kit`` Jupyter kernel inside its own
     environment, so notebooks never run under another Python that happens to own the
     name ``python3``. Returns the kernel name."""
+    from ipykernel.kernelspec import get_kernel_dict, install
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
         spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
-        if spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
+        # The metadata says what the kernel supports (transport encryption among it): a
+        # spec written by another ipykernel version is written again.
+        if (spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve()
+                and spec.metadata == get_kernel_dict()["metadata"]):
             return KERNEL_NAME
     except NoSuchKernel:
         pass
-    from ipykernel.kernelspec import install
-
     install(kernel_name=KERNEL_NAME, display_name="Python (vqvae-kit)", prefix=sys.prefix)
     return KERNEL_NAME
+
+
+def kernel_config() -> Any:
+    """The kernel manager's settings for the runner's kernels: CurveZMQ keys for the
+    kernel's sockets where pyzmq has CurveZMQ and the kernelspec declares support. The
+    kernel warns about plain-text TCP otherwise; the warning then stays, as it is true."""
+    import zmq
+    from jupyter_client.manager import KernelManager
+    from traitlets.config import Config
+
+    config = Config()
+    if zmq.has("curve") and KernelManager.class_traits().get("transport_encryption"):
+        config.KernelManager.transport_encryption = "auto"
+    return config
+
+
+def kernel_progress_mode(stream: Any = None) -> str:
+    """How the runner's kernels show progress (``vqvae_lib.progress``): as it was asked
+    for in ``VQVAE_KIT_PROGRESS``, else a live bar when ``stream`` (default stderr, where
+    the kernels' output goes) is a terminal and plain lines otherwise. Never widgets: no
+    one sees the executed notebook while it runs."""
+    chosen = os.environ.get(progress.ENV, "").strip().lower()
+    if chosen in ("bar", "plain"):
+        return chosen
+    return progress.stream_mode(sys.stderr if stream is None else stream)
+
+
+@contextmanager
+def _kernel_env(**values: str) -> Iterator[None]:
+    # A kernel inherits the environment of the process that starts it; papermill offers
+    # no other way to give it variables.
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def notebook_parameters(run: Run) -> dict[str, str]:
@@ -117,9 +166,11 @@ def run_pipeline(params_path: str | Path, *, outputs_root: str | Path | None = N
         echo(f"> {step_name}: {source.name} -> {target}")
         t0 = time.time()
         try:
-            pm.execute_notebook(str(source), str(target), parameters=parameters,
-                                kernel_name=kernel, cwd=str(NOTEBOOKS_DIR), progress_bar=False,
-                                stdout_file=sys.stdout, stderr_file=sys.stderr)
+            with _kernel_env(**{progress.ENV: kernel_progress_mode()}):
+                pm.execute_notebook(str(source), str(target), parameters=parameters,
+                                    kernel_name=kernel, cwd=str(NOTEBOOKS_DIR),
+                                    progress_bar=False, stdout_file=sys.stdout,
+                                    stderr_file=sys.stderr, config=kernel_config())
         except PapermillExecutionError as exc:
             echo(f"x {step_name} failed in cell {exc.cell_index} ({exc.ename}): {exc.evalue}")
             echo(f"  the partial notebook is kept at {target}")
@@ -170,4 +221,5 @@ def summary(run: Run) -> dict[str, object]:
     return out
 
 
-__all__ = ["run_pipeline", "ensure_kernel", "summary", "STEPS"]
+__all__ = ["run_pipeline", "ensure_kernel", "kernel_config", "kernel_progress_mode", "summary",
+           "STEPS"]

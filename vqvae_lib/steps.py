@@ -426,3 +426,39 @@ def open_run(params_file: str, outputs_root: str = "", step: str | None = None,
             run.require(step)
     run.write_params()
     return run
+
+
+def list_runs(outputs_root: str | Path) -> "pd.DataFrame":
+    """One row per run folder under ``outputs_root``: ``run``, ``steps`` done (comma
+    separated, pipeline order), test ``roc_auc_macro`` and ``pr_auc_macro`` (NaN before
+    evaluation) and ``finished`` (UTC time of its newest step record), newest first.
+
+    Read from the folders' step records alone, so it lists runs whose params files moved.
+    """
+    import pandas as pd
+
+    rows = []
+    for folder in sorted(Path(outputs_root).iterdir()):
+        records = folder / ".steps"
+        if not records.is_dir():
+            continue
+        done, finished = [], ""
+        for name in STEP_NAMES:
+            try:
+                rec = json.loads((records / f"{name}.json").read_text())
+            except (OSError, json.JSONDecodeError):
+                continue
+            done.append(name)
+            finished = max(finished, str(rec.get("finished", "")))
+        test: dict = {}
+        try:
+            test = json.loads((folder / "metrics.json").read_text()).get("test", {})
+        except (OSError, json.JSONDecodeError):
+            pass
+        rows.append({"run": folder.name, "steps": ",".join(done) or "-",
+                     "test_roc_auc_macro": test.get("roc_auc_macro", float("nan")),
+                     "test_pr_auc_macro": test.get("pr_auc_macro", float("nan")),
+                     "finished": finished.replace("T", " ").rstrip("Z")})
+    columns = ["run", "steps", "test_roc_auc_macro", "test_pr_auc_macro", "finished"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values("finished", ascending=False, kind="stable").reset_index(drop=True)

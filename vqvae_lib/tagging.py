@@ -21,7 +21,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
-from tqdm import tqdm
 
 from .checkpoint import load_checkpoint
 from .config import from_dict, to_dict
@@ -30,6 +29,7 @@ from .feature_store import FeatureSplit, FeatureStore
 from .hardware import Hardware, select_hardware, set_threads
 from .metrics import ranking_metrics
 from .params import TagConfig
+from .progress import progress_bar
 from .pretrain import load_vqvae, run_fingerprint
 from .provenance import file_sha256
 from .steps import Run
@@ -86,8 +86,8 @@ def cache_codes(vqvae: VQVAE, split: FeatureSplit, path: Path, source: str,
     device = next(vqvae.parameters()).device
     loader = DataLoader(split, batch_size=batch_size, shuffle=False)
     row = 0
-    for x, _ in tqdm(loader, desc=f"encode {path.stem}", disable=not progress, leave=False,
-                     mininterval=1.0):
+    for x, _ in progress_bar(loader, desc=f"encode {path.stem}", disable=not progress, leave=False,
+                             mininterval=1.0):
         idx = vqvae.encode(x.to(device)).cpu().numpy()
         out[row:row + len(idx)] = idx
         row += len(idx)
@@ -248,7 +248,9 @@ def build_tagging(run: Run, hw: Hardware, progress: bool = True
         log_fields=LOG_FIELDS, desc=f"tag ({cfg.tagger.classifier}, {cfg.encoder})",
         extra={"kind": "tagger", "vqvae_config": to_dict(vqvae.config),
                "tag_config": to_dict(cfg), "tags": list(store.tags),
-               "n_frames": n_frames, "clip_frames": p.features.frames, "run": p.name},
+               "n_frames": n_frames, "clip_frames": p.features.frames, "run": p.name,
+               # what ``predict`` needs to make features like these from any audio file
+               "features": store.settings.get("features") or to_dict(p.features)},
         fingerprint=fingerprint, set_aside=set_aside)
     return trainer, model, data, store
 

@@ -19,10 +19,10 @@ from typing import Any, Callable
 import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
-from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .params import TrainingConfig
+from .progress import progress_bar
 from .provenance import describe_changes
 
 StepFn = Callable[[Any], dict[str, float]]
@@ -293,9 +293,10 @@ class Trainer:
                                 persistent_workers=False)
             sums: dict[str, float] = {}
             count = 0
-            bar = tqdm(loader, total=len(batches), initial=self.state.batch_in_epoch,
-                       desc=f"{self.desc} epoch {self.state.epoch + 1}/{cfg.epochs}",
-                       disable=not progress or self.rank != 0, mininterval=1.0, leave=False)
+            bar = progress_bar(loader, total=len(batches), initial=self.state.batch_in_epoch,
+                               desc=f"{self.desc} epoch {self.state.epoch + 1}/{cfg.epochs}",
+                               disable=not progress or self.rank != 0, mininterval=1.0,
+                               leave=False)
             self.model.train()
             for batch in bar:
                 t0 = time.perf_counter()
