@@ -12,6 +12,8 @@ import pytest
 
 from vqvae_lib import evaluate
 from vqvae_lib.metrics import METRIC_KEYS, all_metrics, decide, tune_thresholds
+from vqvae_lib.official import (OFFICIAL_RUNS, official_decisions, official_groundtruth,
+                                official_predictions)
 from vqvae_lib.paper import MOODTHEME_TEST_CLIPS, moodtheme_test_ids
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mediaeval2019"
@@ -45,17 +47,13 @@ def cli(*argv: str) -> int:
 
 @pytest.fixture(scope="module")
 def official(tmp_path_factory) -> Path:
-    """The vendored official files unpacked to ``.npy`` as the task distributed them."""
+    """The official files shipped with the kit, unpacked to ``.npy`` as the task
+    distributed them."""
     out = tmp_path_factory.mktemp("mediaeval2019")
-    z = np.load(FIXTURES / "mediaeval2019.npz")
-    shape = tuple(int(v) for v in z["shape"])
-    for key in z.files:
-        if key == "shape":
-            continue
-        a = z[key]
-        if a.dtype == np.uint8:
-            a = np.unpackbits(a, count=shape[0] * shape[1]).reshape(shape).astype(bool)
-        np.save(out / f"{key}.npy", a)
+    np.save(out / "groundtruth.npy", official_groundtruth())
+    for run in OFFICIAL_RUNS:
+        np.save(out / f"{run}_predictions.npy", official_predictions(run))
+        np.save(out / f"{run}_decisions.npy", official_decisions(run))
     (out / "tags.txt").write_text((FIXTURES / "tags.txt").read_text())
     return out
 
@@ -189,8 +187,7 @@ def test_the_shipped_test_ids_are_the_official_split_in_its_order():
     assert len(ids) == len(set(ids)) == MOODTHEME_TEST_CLIPS
     # The excerpt of the official split file: its first 20 rows, and their tags are the
     # first 20 rows of the MediaEval ground truth.
-    z = np.load(FIXTURES / "mediaeval2019.npz")
-    gt = np.unpackbits(z["groundtruth"], count=4231 * 56).reshape(4231, 56).astype(bool)
+    gt = official_groundtruth()
     tags = (FIXTURES / "tags.txt").read_text().split()
     rows = (JAMENDO / "autotagging_moodtheme-test.tsv").read_text().splitlines()[1:]
     assert [r.split("\t")[0] for r in rows] == list(ids[:20])

@@ -2,7 +2,6 @@
 the popularity baseline, and the paper's data."""
 
 import gzip
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 from sklearn.metrics import f1_score, roc_auc_score
 
 from vqvae_lib import baselines, metrics
+from vqvae_lib.official import official_array
 from vqvae_lib.paper import PAPER_CLAIMS, MOODTHEME_TAGS, leaderboard, paper_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mediaeval2019"
@@ -27,15 +27,9 @@ SUBMISSION = {
 }
 
 
-@lru_cache(maxsize=None)
 def official(key: str) -> np.ndarray:
-    """An official array from the vendored archive (see fixtures/mediaeval2019/README.md)."""
-    z = np.load(FIXTURES / "mediaeval2019.npz")
-    shape = tuple(int(v) for v in z["shape"])
-    a = z[key]
-    if a.dtype == np.uint8:
-        a = np.unpackbits(a, count=shape[0] * shape[1]).reshape(shape).astype(bool)
-    return a
+    """An official array from the archive shipped with the kit (vqvae_lib/data/mediaeval2019.md)."""
+    return official_array(key)
 
 
 def official_tags() -> list[str]:

@@ -1,6 +1,6 @@
 """Command line: ``vqvae-kit`` (or ``python -m vqvae_lib``).
 
-    vqvae-kit run PARAMS.yaml [--from STEP] [--to STEP] [--force]
+    vqvae-kit run PARAMS.yaml [--from STEP] [--to STEP] [--force] [--seeds N]
     vqvae-kit status PARAMS.yaml [--json]
     vqvae-kit prune PARAMS.yaml [--keep N] [--dry-run]
     vqvae-kit check PARAMS.yaml [--json]
@@ -28,13 +28,22 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="start", choices=STEP_NAMES, help="first step to run")
     p.add_argument("--to", dest="stop", choices=STEP_NAMES, help="last step to run")
     p.add_argument("--force", action="store_true", help="re-run steps even when up to date")
+    p.add_argument("--seeds", type=int, metavar="N",
+                   help="run the file once per seed 0..N-1, as runs <name>-s<seed> sharing "
+                        "the steps not in seed_steps (default: the file's 'seeds', if any)")
     p.add_argument("--outputs", help="folder holding all runs (default: outputs/ beside params/)")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from .params import load_params
     from .runner import run_pipeline, summary
     from .steps import Run
 
+    if args.seeds is not None and args.seeds < 1:
+        raise ConfigError(f"--seeds {args.seeds}: expected 1 or more (runs seeds 0 to N-1)")
+    seeds = list(range(args.seeds)) if args.seeds else load_params(args.params).seeds
+    if seeds:
+        return _run_seeds(args, seeds)
     code = run_pipeline(args.params, outputs_root=args.outputs, start=args.start,
                         stop=args.stop, force=args.force)
     if code == 0:
@@ -44,6 +53,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
             outputs = f" --outputs {args.outputs}" if args.outputs else ""
             print(f"next, tag your own audio with this run:\n"
                   f"  vqvae-kit predict {args.params}{outputs} FILES_OR_FOLDERS... --top 5")
+    return code
+
+
+def _run_seeds(args: argparse.Namespace, seeds: list[int]) -> int:
+    from .runner import summary
+    from .seeds import run_seeds
+
+    code, runs = run_seeds(args.params, seeds, outputs_root=args.outputs, start=args.start,
+                           stop=args.stop, force=args.force)
+    if code == 0:
+        print("results:", json.dumps([summary(run) for run in runs], indent=2))
+        folders = " ".join(str(run.dir) for run in runs)
+        print(f"next, the seeds side by side (mean and standard deviation):\n"
+              f"  vqvae-kit report {folders}")
     return code
 
 
@@ -284,9 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_extract(sub)
     _add_predict(sub)
     _add_runs(sub)
-    from . import evaluate, report
+    from . import compare, evaluate, report
 
     evaluate.add_parser(sub).set_defaults(func=evaluate.main)
+    compare.add_parser(sub).set_defaults(func=compare.main)
     report.add_parser(sub).set_defaults(func=report.main)
     for name, func in (("run", _cmd_run), ("status", _cmd_status), ("prune", _cmd_prune),
                        ("check", _cmd_check), ("extract", _cmd_extract),

@@ -166,12 +166,20 @@ class RunParams:
     Everything the run makes goes under ``<outputs>/<name>/``. ``reuse`` maps a step to
     another params file whose outputs this run reads instead of running the step (runs
     that share one pretrained VQ-VAE, as the paper's Run-1 to Run-4 do).
+
+    ``seeds`` runs the file once per seed, as runs ``<name>-s<seed>`` (``seeds``
+    module); ``seed_steps`` says which steps take the seed, the others are shared.
+    ``seed_of`` marks the params file of one such run, written by the kit: it names the
+    file it is a seed of, whose folder relative paths resolve against.
     """
 
     name: str
     data: DataConfig
     description: str = ""
     seed: int = 0
+    seeds: list[int] = field(default_factory=list)
+    seed_steps: list[Literal["pretrain", "tag"]] = field(default_factory=lambda: ["tag"])
+    seed_of: str | None = None
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int | None = None
     steps: list[str] = field(default_factory=lambda: list(STEP_NAMES))
@@ -191,6 +199,13 @@ class RunParams:
         if any(s in self.steps and s in self.reuse for s in STEP_NAMES):
             both = [s for s in STEP_NAMES if s in self.steps and s in self.reuse]
             raise ValueError(f"step {both[0]!r} is both run here and reused; drop it from 'steps'")
+        if len(set(self.seeds)) != len(self.seeds) or any(s < 0 for s in self.seeds):
+            raise ValueError(f"seeds {self.seeds}: expected distinct seeds, 0 or more")
+        if not self.seed_steps:
+            raise ValueError("seed_steps is empty: name the steps that take the seed "
+                             "(pretrain, tag)")
+        if self.seed_of and self.seeds:
+            raise ValueError("a seed run (seed_of is set) cannot have seeds of its own")
         if "tag" in self.steps and self.data.tag is None:
             raise ValueError("steps include 'tag' but data.tag is not set")
         for section in ("pretrain", "tag"):

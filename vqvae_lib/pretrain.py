@@ -145,7 +145,7 @@ def pretrain(run: Run, progress: bool = True) -> TrainState:
     out = run.dir / "pretrain"
     if p.pretrain.checkpoint:
         src = Path(p.pretrain.checkpoint)
-        src = src if src.is_absolute() else run.params_path.parent / src
+        src = src if src.is_absolute() else run.base_dir / src
         load_vqvae(src)  # fails early, naming the file, if it is no VQ-VAE checkpoint
         fingerprint = run_fingerprint(run, "pretrain")
         if (out / "best.pt").exists():

@@ -96,7 +96,8 @@ def notebook_parameters(run: Run) -> dict[str, str]:
     return {"params_file": str(run.params_path), "outputs_root": str(run.outputs_root)}
 
 
-def _select(start: str | None, stop: str | None) -> list[str]:
+def select_steps(start: str | None, stop: str | None) -> list[str]:
+    """The step names from ``start`` to ``stop`` (by name; None: the first, the last)."""
     for s in (start, stop):
         if s is not None:
             get_step(s)
@@ -112,6 +113,9 @@ def run_pipeline(params_path: str | Path, *, outputs_root: str | Path | None = N
                  echo: Callable[[str], None] = print, _seen: tuple[Path, ...] = ()) -> int:
     """Run the steps of one params file; returns a process exit code (0 = all done).
 
+    One run: the file's ``seeds`` are ``seeds.run_seeds``'s (a seed run reuses the
+    shared steps from this run, which then must not fan out into seeds itself).
+
     Args:
         params_path: the run's params file.
         outputs_root: the folder holding all runs (default: ``outputs/`` beside ``params/``).
@@ -125,7 +129,7 @@ def run_pipeline(params_path: str | Path, *, outputs_root: str | Path | None = N
     run = Run(params_path, outputs_root)
     if run.params_path in _seen:
         raise ValueError(f"{run.params_path}: 'reuse' forms a loop")
-    selected = [s for s in _select(start, stop) if s in run.params.steps or s in run.reused]
+    selected = [s for s in select_steps(start, stop) if s in run.params.steps or s in run.reused]
     # Runs this one reuses are brought up to date first (each only as far as needed).
     for step in selected:
         if step in run.reused:

@@ -124,16 +124,25 @@ class Run:
 
     Args:
         params_path: the run's params file.
-        outputs_root: folder holding all runs; default from ``default_outputs_root``.
+        outputs_root: folder holding all runs; default from ``default_outputs_root`` (for
+            a seed run's file, the folder holding its run folder).
+
+    ``base_dir`` is the folder that relative paths in the params resolve against.
     """
 
     def __init__(self, params_path: str | Path, outputs_root: str | Path | None = None):
         self.params_path = resolve_params_path(params_path)
         self.params: RunParams = load_params(self.params_path)
-        self.outputs_root = (
-            Path(outputs_root).expanduser().resolve() if outputs_root
-            else default_outputs_root(self.params_path)
-        )
+        # A seed run's file lives in its run folder (``seeds``) but stands for the file it
+        # is a seed of: relative paths resolve against that file's folder.
+        seed_of = self.params.seed_of
+        self.base_dir = ((self.params_path.parent / seed_of).resolve().parent if seed_of
+                         else self.params_path.parent)
+        if outputs_root:
+            self.outputs_root = Path(outputs_root).expanduser().resolve()
+        else:
+            self.outputs_root = (self.params_path.parent.parent if seed_of
+                                 else default_outputs_root(self.params_path))
         self.dir = self.outputs_root / self.params.name
         self._tables: dict[str, ClipTable] = {}
         self._parts: dict[str, dict[str, object]] = {}
@@ -148,7 +157,7 @@ class Run:
         out = {}
         for step, path in self.params.reuse.items():
             p = Path(path)
-            p = p if p.is_absolute() else (self.params_path.parent / p).resolve()
+            p = p if p.is_absolute() else (self.base_dir / p).resolve()
             if p == self.params_path:
                 raise ValueError(f"{self.params_path}: reuse.{step} points at the file itself")
             out[step] = Run(p, self.outputs_root)
@@ -199,7 +208,7 @@ class Run:
             cfg = self.params.data.tag if role == "tag" else self.params.data.pretrain_dataset
             if cfg is None:
                 raise ValueError(f"{self.params_path}: data.{role} is not set")
-            self._tables[role] = load_clip_table(cfg, self.params_path.parent, self.dir / "data")
+            self._tables[role] = load_clip_table(cfg, self.base_dir, self.dir / "data")
         return self._tables[role]
 
     # -- fingerprints ----------------------------------------------------------------
@@ -228,7 +237,7 @@ class Run:
             parts["upstream"] = {n: self._upstream(n, step) for n in s.needs}
         if step == "pretrain" and self.params.pretrain.checkpoint:
             src = Path(self.params.pretrain.checkpoint)
-            src = src if src.is_absolute() else self.params_path.parent / src
+            src = src if src.is_absolute() else self.base_dir / src
             parts["checkpoint_file"] = file_sha256(src)[:16] if src.exists() else "missing"
         self._parts[step] = parts
         return parts

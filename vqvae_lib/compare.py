@@ -1,0 +1,266 @@
+"""``vqvae-kit compare``: is run A better than run B beyond the luck of the test clips?
+
+Command line, on two runs' test predictions::
+
+    vqvae-kit compare --groundtruth GT.npy --a A.npy --b B.npy
+        [--resamples 1000] [--seed 0] [--json OUT.json|-]
+    vqvae-kit compare RUN_A RUN_B [--outputs DIR] [--resamples 1000] [--seed 0] [--json ...]
+
+RUN_A and RUN_B are run folders (or their params files): their ``predictions_test.npy``
+and ``groundtruth_test.npy`` are compared, rows paired by ``clip_ids_test.txt``. For
+each ranking metric (ROC-AUC and PR-AUC, macro and micro) it prints A, B, the
+difference A - B on the full test set, its 95% paired-bootstrap interval over the test
+clips (``stats.paired_bootstrap``) and whether "A beats B" holds, is not significant
+or is reversed. Files are checked before anything is computed, as ``evaluate`` does: a
+wrong shape, or runs scored on other clips or labels, names the files and exits with 2.
+
+``load_run_scores`` and ``pair_runs`` are what ``report`` uses for its claims, too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .inputs import InputError, expect_shape, load_matrix, load_tags
+from .stats import KEYS, paired_bootstrap, verdict
+
+CONFIDENCE = 0.95
+RUN_FILES = ("groundtruth_test.npy", "predictions_test.npy")
+
+
+@dataclass(frozen=True)
+class TestScores:
+    """One run's scores on its test split, with where they came from (for messages).
+
+    Attributes:
+        name: the run, in messages and tables.
+        groundtruth: bool ``[N, n_tags]``.
+        predictions: float ``[N, n_tags]``, rows as in ``groundtruth``.
+        clip_ids: ``N`` clip ids, one per row, or None when the run has none.
+        tags: ``n_tags`` names, or None when unknown.
+        source: the folder (or file) the scores were read from.
+        seed_predictions: for a run of several seeds (``seeds.average_scores``), each
+            seed's float ``[N, n_tags]``, rows as in ``groundtruth``; ``predictions`` is
+            then their mean. Empty for a run of one seed.
+    """
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    name: str
+    groundtruth: np.ndarray
+    predictions: np.ndarray
+    clip_ids: tuple[str, ...] | None = None
+    tags: tuple[str, ...] | None = None
+    source: str = ""
+    seed_predictions: tuple[np.ndarray, ...] = ()
+
+    def where(self, what: str) -> str:
+        """How to name one of the run's files in a message."""
+        return str(Path(self.source) / what) if self.source else f"{self.name} {what}"
+
+
+def run_folder(run: str | Path, outputs: str | Path | None = None) -> Path:
+    """The folder of ``run``: a run folder itself, or the params file of a run (the run
+    machinery, loaded only then, finds its folder under ``outputs``)."""
+    path = Path(run).expanduser()
+    if path.is_dir():
+        return path
+    if path.suffix in (".yaml", ".yml"):
+        from .params import resolve_params_path
+
+        params = resolve_params_path(path)
+        if params.is_file():
+            from .steps import Run
+
+            return Run(params, outputs).dir
+    raise InputError(f"{run}: neither a run folder nor a params file (.yaml)")
+
+
+def load_run_scores(folder: str | Path, name: str | None = None) -> TestScores:
+    """A run folder's test scores: ``groundtruth_test.npy``, ``predictions_test.npy``
+    and, when there, ``clip_ids_test.txt`` and ``tags.txt`` (as the tagging step writes
+    them), checked against each other."""
+    folder = Path(folder)
+    missing = [n for n in RUN_FILES if not (folder / n).is_file()]
+    if missing:
+        raise InputError(f"{folder}: no {' or '.join(missing)}; is it a run folder whose "
+                         "tagging step (04_tag) has finished?")
+    gt_path, pred_path = folder / RUN_FILES[0], folder / RUN_FILES[1]
+    gt = load_matrix(gt_path, "labels")
+    pred = load_matrix(pred_path, "scores")
+    expect_shape(pred, pred_path, gt.shape, f"clips x tags of {gt_path.name}")
+    ids = tags = None
+    ids_path, tags_path = folder / "clip_ids_test.txt", folder / "tags.txt"
+    if ids_path.is_file():
+        ids = tuple(load_tags(ids_path))
+        if len(ids) != len(gt):
+            raise InputError(f"{ids_path}: {len(ids)} clip ids, expected {len(gt)} (the rows "
+                             f"of {gt_path.name})")
+        if len(set(ids)) != len(ids):
+            raise InputError(f"{ids_path}: {len(ids) - len(set(ids))} clip ids appear more "
+                             "than once, so its rows cannot be paired by clip")
+    if tags_path.is_file():
+        tags = tuple(load_tags(tags_path))
+        if len(tags) != gt.shape[1]:
+            raise InputError(f"{tags_path}: {len(tags)} tags, expected {gt.shape[1]} (the "
+                             f"columns of {gt_path.name})")
+    return TestScores(name or folder.name, gt, pred, ids, tags, str(folder))
+
+
+def _examples(ids: list[str]) -> str:
+    return ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+
+
+def pair_runs(a: TestScores, b: TestScores) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Two runs' test scores, rows paired clip by clip.
+
+    With clip ids on both sides, B's rows are put in A's order; the two must list the
+    same clips. Without, rows are paired in file order. Either way both runs must have
+    the same tags and the same labels on every clip: else they were scored on different
+    test data and no difference between them means anything.
+
+    Returns:
+        (groundtruth bool ``[N, n_tags]``, A's predictions, B's predictions (float ``[N,
+        n_tags]``), how the rows were paired, in words).
+
+    Raises:
+        InputError: naming the files that disagree, and how.
+    """
+    gt_a, gt_b = a.where(RUN_FILES[0]), b.where(RUN_FILES[0])
+    if a.groundtruth.shape[1] != b.groundtruth.shape[1]:
+        raise InputError(f"{gt_a} has {a.groundtruth.shape[1]} tags, {gt_b} has "
+                         f"{b.groundtruth.shape[1]}: compare runs tagged with the same tags")
+    if a.tags is not None and b.tags is not None and a.tags != b.tags:
+        raise InputError(f"{a.where('tags.txt')} and {b.where('tags.txt')} differ: the "
+                         "columns are not the same tags; compare runs of the same dataset")
+    pred_b, truth_b = b.predictions, b.groundtruth
+    if a.clip_ids is not None and b.clip_ids is not None:
+        ids_a, ids_b = a.where("clip_ids_test.txt"), b.where("clip_ids_test.txt")
+        set_a, set_b = set(a.clip_ids), set(b.clip_ids)
+        only_a = [c for c in a.clip_ids if c not in set_b]
+        only_b = [c for c in b.clip_ids if c not in set_a]
+        if only_a or only_b:
+            raise InputError(
+                f"{ids_a} and {ids_b} list different test clips ({len(only_a)} only in "
+                f"{a.name}{': ' + _examples(only_a) if only_a else ''}; {len(only_b)} only "
+                f"in {b.name}{': ' + _examples(only_b) if only_b else ''}): compare runs "
+                "scored on the same test split (a clip whose audio failed in one run "
+                "but not the other also does this)")
+        row_b = {c: i for i, c in enumerate(b.clip_ids)}
+        order = np.array([row_b[c] for c in a.clip_ids], dtype=np.intp)
+        pred_b, truth_b = pred_b[order], truth_b[order]
+        paired = f"{len(order)} clips paired by clip id"
+    else:
+        if a.groundtruth.shape != b.groundtruth.shape:
+            raise InputError(f"{gt_a} has shape {a.groundtruth.shape}, {gt_b} "
+                             f"{b.groundtruth.shape}: the runs were not scored on the same "
+                             "test clips")
+        without = [s.where("clip_ids_test.txt") for s in (a, b) if s.clip_ids is None]
+        paired = (f"{len(a.groundtruth)} clips paired by row (no "
+                  f"{' or '.join(without)} to pair them by clip id)")
+    differ = np.flatnonzero((a.groundtruth != truth_b).any(axis=1))
+    if len(differ):
+        raise InputError(f"{gt_a} and {gt_b} disagree on the labels of {len(differ)} of "
+                         f"{len(truth_b)} clips: the runs were not scored on "
+                         "the same test data (another split or tag set?)")
+    return a.groundtruth, a.predictions, pred_b, paired
+
+
+def load_files(groundtruth: str | Path, a: str | Path, b: str | Path
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The MediaEval-layout files of the first form, checked: (groundtruth bool ``[N,
+    n_tags]``, A's and B's predictions float ``[N, n_tags]``)."""
+    gt = load_matrix(groundtruth, "labels")
+    pa, pb = load_matrix(a, "scores"), load_matrix(b, "scores")
+    for path, pred in ((a, pa), (b, pb)):
+        expect_shape(pred, path, gt.shape, f"clips x tags of the ground truth {groundtruth}")
+    return gt, pa, pb
+
+
+def format_comparison(result: dict[str, dict[str, float]], name_a: str = "A",
+                      name_b: str = "B") -> str:
+    """The comparison as a table: one row per metric, with the verdict on "A beats B"."""
+    interval = f"{CONFIDENCE:.0%} interval"
+    head = (f"{'metric':<14} {'A':>8} {'B':>8} {'A - B':>8}  {interval:<20} {'P(<=0)':>6}  "
+            "A beats B")
+    lines = [f"A = {name_a}", f"B = {name_b}", head]
+    for key, r in result.items():
+        interval = f"[{r['ci_low']:+.4f}, {r['ci_high']:+.4f}]"
+        lines.append(f"{key:<14} {r['a']:8.4f} {r['b']:8.4f} {r['delta']:+8.4f}  {interval:<20} "
+                     f"{r['p_le_0']:6.3f}  {verdict(r['ci_low'], r['ci_high'])}")
+    return "\n".join(lines)
+
+
+def _json_ready(result: dict[str, dict[str, float]]) -> dict[str, dict[str, Any]]:
+    """NaN (a metric undefined on these clips) as null: plain JSON."""
+    return {k: {f: (v if math.isfinite(v) else None) for f, v in r.items()}
+            for k, r in result.items()}
+
+
+# -- command line ---------------------------------------------------------------------
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "compare", help="A minus B on the ranking metrics, with a paired bootstrap interval",
+        description="Run A minus run B on ROC-AUC and PR-AUC (macro, micro) of the test "
+        "split, with a 95% interval from resampling the test clips (the same clips for "
+        "both runs). Give two run folders (or params files), or the ground truth and the "
+        "two runs' predictions as .npy files.")
+    p.add_argument("runs", nargs="*", metavar="RUN",
+                   help="two run folders or params files: A, then B")
+    p.add_argument("--outputs", help="folder holding all runs (when a RUN is a params file)")
+    p.add_argument("--groundtruth", help="bool [clips, tags] .npy (test split)")
+    p.add_argument("--a", help="float [clips, tags] .npy: run A's test predictions")
+    p.add_argument("--b", help="float [clips, tags] .npy: run B's test predictions")
+    p.add_argument("--resamples", type=int, default=1000,
+                   help="bootstrap resamples of the test clips (default 1000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
+    p.add_argument("--json", help="write the comparison as JSON to this file ('-': stdout)")
+    return p
+
+
+def _inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, str, str]:
+    files = (args.groundtruth, args.a, args.b)
+    if args.runs and any(files):
+        raise InputError("give either two runs or --groundtruth, --a and --b, not both")
+    if args.runs:
+        if len(args.runs) != 2:
+            raise InputError(f"give two runs to compare (A, then B), got {len(args.runs)}")
+        a, b = (load_run_scores(run_folder(r, args.outputs)) for r in args.runs)
+        gt, pa, pb, paired = pair_runs(a, b)
+        return gt, pa, pb, a.source, b.source, paired
+    if not all(files):
+        raise InputError("give two run folders, or all of --groundtruth, --a and --b")
+    gt, pa, pb = load_files(*files)
+    return gt, pa, pb, args.a, args.b, f"{len(gt)} clips paired by row"
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.resamples < 1:
+        print(f"error: --resamples {args.resamples}: expected 1 or more", file=sys.stderr)
+        return 2
+    try:
+        gt, pa, pb, name_a, name_b, paired = _inputs(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    result = paired_bootstrap(gt, pa, pb, n_resamples=args.resamples, seed=args.seed,
+                              confidence=CONFIDENCE, keys=KEYS)
+    # JSON on stdout must stay parseable, so the table goes to stderr then.
+    out = sys.stderr if args.json == "-" else sys.stdout
+    print(f"{paired}, {gt.shape[1]} tags; {args.resamples} resamples of the clips "
+          f"(seed {args.seed}), {CONFIDENCE:.0%} percentile intervals", file=out)
+    print(format_comparison(result, name_a, name_b), file=out)
+    text = json.dumps(_json_ready(result), indent=2)
+    if args.json == "-":
+        print(text)
+    elif args.json:
+        Path(args.json).write_text(text + "\n")
+    return 0
