@@ -19,7 +19,7 @@ from vqvae_lib.paper import MOODTHEME_TEST_CLIPS, moodtheme_test_ids
 FIXTURES = Path(__file__).parent / "fixtures" / "mediaeval2019"
 JAMENDO = Path(__file__).parent / "fixtures" / "jamendo" / "data" / "splits" / "split-0"
 
-# PAPER.md section 5 (Table 2, 4 decimals) and each run's row in the official leaderboard.
+# The paper's Table 2 (4 decimals) and each run's row in the official leaderboard.
 PUBLISHED = {  # run file: (ROC-AUC, PR-AUC, F1 macro, F1 micro), (team, submission)
     "paper-run1": ((0.7103, 0.0984, 0.1183, 0.1439),
                    ("Taiinn (Taiwan)", "run_1_vqvae+gru/vqvae+gru")),

@@ -1,6 +1,6 @@
 """Input features of the paper: scaled log-mel spectrograms of the first seconds of a clip.
 
-PAPER.md section 1: librosa, 22,050 Hz mono, n_fft 2048, hop 512, power 2, 128 mel
+The paper's preprocessing: librosa, 22,050 Hz mono, n_fft 2048, hop 512, power 2, 128 mel
 bands; the first 29 s are read and the first 1,024 frames kept; then
 ``log(1 + 10000 * mel) * a + b`` with ``a = 0.9 * 2 / 19.0114`` and ``b = -0.9``.
 
@@ -45,7 +45,7 @@ _AUDIO_MAGIC = (b"RIFF", b"RIFX", b"RF64", b"fLaC", b"OggS", b"ID3", b"FORM", b"
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """Log-mel settings (PAPER.md section 1) and how extraction treats short clips.
+    """Log-mel settings (the paper's) and how extraction treats short clips.
 
     Args:
         sample_rate: rate the audio is resampled to before the STFT.

@@ -1,7 +1,7 @@
 """Step 1 of the paper: pretrain the VQ-VAE by reconstruction.
 
-Loss = reconstruction MSE + codebook loss + beta * commitment loss (PAPER.md 2.3.1; the
-EMA preset has no codebook loss). The 02_pretrain notebook calls ``pretrain(run)``.
+Loss = reconstruction MSE + codebook loss + beta * commitment loss (van den Oord et al.
+2017, as the authors; the EMA preset has no codebook loss). The 02_pretrain notebook calls ``pretrain(run)``.
 
 More than one GPU or machine::
 

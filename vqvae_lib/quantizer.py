@@ -3,11 +3,11 @@
 Two presets:
 
 ``paper``
-    What the authors' code does (PAPER.md section 2): a learned codebook initialised
+    What the authors' code does: a learned codebook initialised
     U(-1/K, 1/K), nearest code by squared L2, straight-through gradient, and a codebook
     loss ``mse(z_q, sg(z_e))`` that moves the codes.
 ``improved``
-    The fixes for codebook collapse listed in ``docs/QUANTIZER.md``: the codebook is an
+    The usual fixes for codebook collapse (as in EnCodec and DAC): the codebook is an
     exponential moving average of the vectors assigned to each code (buffers, no
     gradient), k-means initialisation on the first training batch, restart of dead
     codes from current encoder outputs (resetting their EMA statistics too, so the

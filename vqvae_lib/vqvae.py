@@ -3,8 +3,9 @@
 A 2-D convolutional encoder halves the mel axis four times with time-dilated
 convolutions, a fifth convolution halves time and leaves 4 rows (Type-1) or 1 row
 (Type-2), the latent is vector-quantised, and a transposed-convolution decoder
-rebuilds the ``[-0.9, 0.9]``-scaled log-mel (tanh output). Layer tables: PAPER.md
-section 2. Fully convolutional in time: any even number of frames T gives T' = T / 2.
+rebuilds the ``[-0.9, 0.9]``-scaled log-mel (tanh output), layer by layer as the
+paper's tables give them (``Encoder``, ``Decoder``). Fully convolutional in time: any
+even number of frames T gives T' = T / 2.
 
 Shapes at the paper's size (``n_mels`` 128, T 1024, ``channels`` 256)::
 
