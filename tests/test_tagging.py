@@ -87,6 +87,7 @@ def test_a_separable_toy_task_reaches_roc_auc_095(tmp_path, tagger):
     """Tag j is on exactly when code j occurs in the clip: a tagger reading the frozen
     codebook lookups must learn it."""
     rng = np.random.default_rng(0)
+    torch.manual_seed(0)  # the model's initial weights must not depend on earlier tests
     k, n_tags, h, t = 16, 4, 4, 16
     vqvae = small_vqvae(k=k)
     with torch.no_grad():  # well-separated code vectors, as a trained codebook has
@@ -118,8 +119,8 @@ def test_a_separable_toy_task_reaches_roc_auc_095(tmp_path, tagger):
         model.train()
         return {"val_roc_auc_macro": roc_auc_score(val.labels, p.numpy(), average="macro")}
 
-    cfg = TagConfig(batch_size=16, lr=3e-3, epochs=20, patience=6, checkpoint_every=0)
-    torch.manual_seed(0)
+    # 30 epochs: with some initial weights the CNN is still climbing at epoch 20 (0.94)
+    cfg = TagConfig(batch_size=16, lr=3e-3, epochs=30, patience=8, checkpoint_every=0)
     state = Trainer(model=model, optimizer=opt, train_set=train, config=cfg,
                     out_dir=tmp_path, log_path=tmp_path / "log.csv", step_fn=step,
                     validate_fn=validate, monitor="val_roc_auc_macro", mode="max").fit(False)
