@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_FLAGS ?=
 
-.PHONY: setup demo demo-all test lab benchmarks notebooks clean
+.PHONY: setup demo demo-all lint test lab benchmarks notebooks clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,10 @@ demo-all: setup  ## all five paper runs on the demo data, then the comparison re
 	$(BIN)/vqvae-kit report outputs/demo-run1 outputs/demo-run2 outputs/demo-run3 \
 	    outputs/demo-run4 outputs/demo-run5 --out outputs/demo-report
 
-test: setup  ## library tests and nbval on the five notebooks (tiny defaults)
+lint: setup  ## ruff: pyflakes, import order, line length 100, pyupgrade (pyproject.toml)
+	$(BIN)/ruff check .
+
+test: setup lint  ## lint, then library tests and nbval on the five notebooks (tiny defaults)
 	$(BIN)/python -m pytest $(PYTEST_FLAGS) tests notebooks \
 	    --nbval-lax --nbval-current-env --nbval-cell-timeout=600
 

@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> dict:
         kit_s = time.perf_counter() - t0
         kit = np.load(tmp / "features" / "train.npy").astype(np.float32)
 
-    if report["splits"]["train"]["ok"] != args.clips:
-        raise SystemExit(f"the kit extracted {report['splits']['train']} clips: {report}")
+    if report.splits["train"].ok != args.clips:
+        raise SystemExit(f"the kit extracted {report.splits['train']} clips: {report}")
     figures = {
         "clips": args.clips, "seconds_per_clip": args.seconds, "format": args.format,
         "workers": args.workers,

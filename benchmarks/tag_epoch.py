@@ -1,7 +1,7 @@
 """One training epoch of a ``fixed``-encoder tagger: cached codes vs re-running the encoder.
 
 Both sides train the same tagger on the same clips in the same order. The cached side
-reads code indices (what ``vqvae_lib.tagging.cache_codes`` stores) and looks them up in
+reads code indices (what ``vqvae_lib.code_cache.cache_codes`` stores) and looks them up in
 the frozen codebook; the other side runs the frozen encoder and quantizer on every
 log-mel of every batch, as a kit without a code cache must. Prints seconds per epoch,
 clips/s and the ratio, and what one epoch of MTG-Jamendo (9,949 training clips) takes.
@@ -22,9 +22,9 @@ import torch.nn.functional as F
 
 from vqvae_lib.hardware import select_hardware, set_threads
 from vqvae_lib.quantizer import QuantizerConfig
-from vqvae_lib.taggers import TaggerConfig, count_parameters
+from vqvae_lib.taggers import CNNTaggerConfig, GRUTaggerConfig
 from vqvae_lib.tagging import TaggingModel
-from vqvae_lib.vqvae import VQVAE, VQVAEConfig
+from vqvae_lib.vqvae import VQVAE, VQVAEConfig, count_parameters
 
 JAMENDO_TRAIN = 9949
 
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> dict:
     vqvae = VQVAE(VQVAEConfig(kind="type1", n_mels=128, channels=256,
                               quantizer=QuantizerConfig(preset="paper", codebook_size=1024)))
     vqvae = vqvae.to(hw.device).eval()
-    tagger = TaggerConfig(classifier=args.classifier)
+    tagger = GRUTaggerConfig() if args.classifier == "gru" else CNNTaggerConfig()
     model = TaggingModel(vqvae, tagger, n_tags=56, n_frames=args.frames, encoder="fixed")
     model = model.to(hw.device)
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=2e-4)
@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> dict:
     rng = np.random.default_rng(0)
     mels = torch.from_numpy(rng.uniform(-0.9, 0.9, (args.clips, 1, 128, args.frames))
                             .astype(np.float32)).to(hw.device)
-    labels = torch.from_numpy((rng.random((args.clips, 56)) < 0.05).astype(np.float32)).to(hw.device)
+    labels = (rng.random((args.clips, 56)) < 0.05).astype(np.float32)
+    labels = torch.from_numpy(labels).to(hw.device)
     with torch.no_grad():
         codes = torch.cat([vqvae.encode(mels[i:i + args.batch])
                            for i in range(0, args.clips, args.batch)])

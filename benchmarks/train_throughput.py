@@ -35,8 +35,8 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -213,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
                      "best_vs_reference": min(times["reference fp32"]) / min(times[name])})
 
     where = (torch.cuda.get_device_name(device) if device.type == "cuda"
-             else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads")
+             else f"{platform.processor() or platform.machine()}, "
+                  f"{torch.get_num_threads()} threads")
     print(f"Type-1 VQ-VAE, {N_MELS}x{FRAMES} input, D {CHANNELS}, K {CODES}, batch {batch}, "
           f"on {device.type} ({where}), torch {torch.__version__}")
     print(f"{'variant':<46}{'s/step':>9}{'clips/s':>10}{'x ref':>8}{'MSD epoch (h)':>15}"

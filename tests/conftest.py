@@ -26,7 +26,8 @@ class TinyProject:
         self.tiny = self.params / "tiny.yaml"
 
     def run_file(self, name: str, text: str = "", pretrained: bool = False) -> Path:
-        reuse = "{extract: tiny.yaml, pretrain: tiny.yaml}" if pretrained else "{extract: tiny.yaml}"
+        reuse = ("{extract: tiny.yaml, pretrain: tiny.yaml}" if pretrained
+                 else "{extract: tiny.yaml}")
         steps = "[tag, evaluate]" if pretrained else "[pretrain]"
         path = self.params / f"{name}.yaml"
         path.write_text(f"extends: tiny.yaml\nname: {name}\nsteps: {steps}\nreuse: {reuse}\n{text}")

@@ -66,7 +66,8 @@ def run_folder(root: Path, store: FeatureStore, predict: str) -> SimpleNamespace
             np.save(folder / f"predictions_{split}.npy", pred.astype(np.float32))
             (folder / f"clip_ids_{split}.txt").write_text("\n".join(store.split(split).ids))
     (folder / "tags.txt").write_text("\n".join(store.tags) + "\n")
-    return SimpleNamespace(dir=folder, params=SimpleNamespace(name=predict, seed=0),
+    params = SimpleNamespace(name=predict, seed=0, data=SimpleNamespace(tag=None))
+    return SimpleNamespace(dir=folder, params=params,
                            features_dir=lambda role: store.folder)
 
 
@@ -115,10 +116,10 @@ def test_evaluate_run_stores_both_baselines_and_says_a_random_run_is_below(tmp_p
     popularity = saved["baselines"]["popularity"]
     assert popularity["labels_from"] == "train"
     assert popularity["test"]["roc_auc_macro"] == 0.5
-    assert saved["verdict"] == result["verdict"]
-    assert result["verdict"].startswith("below the mel_stats baseline on test ROC-AUC macro")
-    assert f"{mel['test']['roc_auc_macro']:.3f}" in result["verdict"]
-    comparison = result["comparison"].set_index("run")
+    assert saved["verdict"] == result.verdict
+    assert result.verdict.startswith("below the mel_stats baseline on test ROC-AUC macro")
+    assert f"{mel['test']['roc_auc_macro']:.3f}" in result.verdict
+    comparison = result.comparison.set_index("run")
     assert len(comparison) == 3 and comparison.index[0] == "random"
     assert comparison.index[1].startswith("mel_stats baseline")
     assert comparison.index[2] == "popularity baseline (from train labels)"
@@ -128,7 +129,7 @@ def test_evaluate_run_stores_both_baselines_and_says_a_random_run_is_below(tmp_p
 def test_evaluate_run_says_a_perfect_run_is_above(tmp_path):
     store = FeatureStore(feature_folder(tmp_path / "features"))
     result = evaluate.evaluate_run(run_folder(tmp_path, store, "perfect"))
-    assert result["verdict"].startswith("above the mel_stats baseline")
+    assert result.verdict.startswith("above the mel_stats baseline")
 
 
 def test_evaluate_run_skips_mel_stats_on_features_of_other_clips(tmp_path):
@@ -138,6 +139,6 @@ def test_evaluate_run_skips_mel_stats_on_features_of_other_clips(tmp_path):
     np.save(run.dir / "groundtruth_test.npy", ~y)  # relabelled since the features were made
     with pytest.warns(UserWarning, match="no mel_stats baseline.*test clips or labels differ"):
         result = evaluate.evaluate_run(run)
-    assert "differ" in result["baselines"]["mel_stats"]["skipped"]
-    assert result["verdict"].startswith("no mel_stats baseline to compare with")
-    assert len(result["comparison"]) == 2
+    assert "differ" in result.baselines["mel_stats"]["skipped"]
+    assert result.verdict.startswith("no mel_stats baseline to compare with")
+    assert len(result.comparison) == 2

@@ -108,7 +108,8 @@ def test_extract_jamendo_with_a_few_files_present_reports_the_rest_missing(tmp_p
     audio = tmp_path / "audio"
     write_first_tracks(audio, "test", seconds=1.5, sr=44100)
     params = tmp_path / "run.yaml"
-    params.write_text(jamendo_params(audio) + "features: {frames: 32, max_seconds: 2.0, workers: 2}\n")
+    params.write_text(jamendo_params(audio)
+                      + "features: {frames: 32, max_seconds: 2.0, workers: 2}\n")
     outputs = tmp_path / "outputs"
     assert main(["extract", str(params), "--outputs", str(outputs)]) == 0
     capsys.readouterr()

@@ -12,7 +12,7 @@ from vqvae_lib.config import ConfigError
 from vqvae_lib.crops import RandomCrops, TiledCrops, average_by_clip, crop_offsets
 from vqvae_lib.params import load_params
 from vqvae_lib.pretrain import pretrain
-from vqvae_lib.tagging import _predict, load_tagging_model, train_tagger
+from vqvae_lib.tagging import TaggingModel, _predict, train_tagger
 
 
 def test_tiles_cover_the_whole_clip():
@@ -79,12 +79,12 @@ def test_a_run_trained_on_crops_predicts_whole_clips(tiny_project, encoder):
     from vqvae_lib.feature_store import FeatureStore
     from vqvae_lib.hardware import select_hardware
 
-    model = load_tagging_model(run.dir / "tag" / "best.pt")
+    model = TaggingModel.from_checkpoint(run.paths.checkpoint("tag"))
     split = FeatureStore(run.features_dir("tag")).split("test")
     if encoder == "fixed":
         codes = np.load(run.dir / "tag" / "codes" / "test.npy")
         assert codes.shape[-1] == 16  # whole clips are encoded once: 32 frames -> 16 steps
-        from vqvae_lib.tagging import CodeSplit
+        from vqvae_lib.code_cache import CodeSplit
 
         tiles = Tiles(CodeSplit(codes, split.labels), 8, 4)
     else:

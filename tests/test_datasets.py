@@ -10,13 +10,13 @@ import soundfile as sf
 
 from vqvae_lib.config import ConfigError, from_dict
 from vqvae_lib.datasets import (
+    DatasetConfig,
     DemoConfig,
     JamendoConfig,
     ManifestConfig,
     MSDConfig,
     MTATConfig,
     check_audio,
-    DatasetConfig,
     load_clip_table,
     read_manifest,
 )
@@ -211,7 +211,7 @@ def test_mtat_published_split_files_keep_their_order(tmp_path):
 def test_mtat_known_broken_mp3s_are_notes_not_errors(tmp_path):
     bad = "6/norine_braun-now_and_zen-08-gently-117-146.mp3"
     (tmp_path / "annotations_final.csv").write_text(
-        '"clip_id"\t"guitar"\t"mp3_path"\n"35644"\t"1"\t"%s"\n"2"\t"0"\t"0/x.mp3"\n' % bad)
+        f'"clip_id"\t"guitar"\t"mp3_path"\n"35644"\t"1"\t"{bad}"\n"2"\t"0"\t"0/x.mp3"\n')
     cfg = MTATConfig(kind="mtat", annotations=Path("annotations_final.csv"),
                      audio_dir=Path("audio"), top_k=1)
     table = load_clip_table(cfg, tmp_path, tmp_path)
@@ -297,7 +297,7 @@ def test_msd_list_file_glob_and_validation(tmp_path):
 
 # -- demo ---------------------------------------------------------------------------------
 def test_demo_is_written_once_and_read_with_its_tag_order(tmp_path):
-    demo_data = pytest.importorskip("vqvae_lib.demo_data")
+    demo_data = pytest.importorskip("vqvae_lib.datasets.demo")
     cfg = DemoConfig(kind="demo", n_clips=12, clip_seconds=0.5, seed=1, sample_rate=8000)
     table = load_clip_table(cfg, tmp_path, tmp_path / "cache")
     assert table.tags == list(demo_data.DEMO_TAGS)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from vqvae_lib.demo_data import DEMO_TAGS, PITCHED, plan_demo_dataset, write_demo_dataset
+from vqvae_lib.datasets.demo import DEMO_TAGS, PITCHED, plan_demo_dataset, write_demo_dataset
 
 SPLITS = ("train", "validation", "test")
 
@@ -99,7 +99,7 @@ def test_tags_are_learnable_from_log_mels_of_the_default_set(tmp_path):
                           tags=list(DEMO_TAGS))
     cfg = FeatureConfig(frames=128, max_seconds=4.0)  # as params/demo/base.yaml
     report = extract_features(table, cfg, tmp_path / "features", workers=2, progress=False)
-    assert report["counts"] == {}
+    assert report.counts == {}
     store = FeatureStore(tmp_path / "features")
 
     def pooled(split):

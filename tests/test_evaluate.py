@@ -10,10 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vqvae_lib import evaluate
+from vqvae_lib import evaluate, evaluate_cli
 from vqvae_lib.metrics import METRIC_KEYS, all_metrics, decide, tune_thresholds
-from vqvae_lib.official import (OFFICIAL_RUNS, official_decisions, official_groundtruth,
-                                official_predictions)
+from vqvae_lib.official import (
+    OFFICIAL_RUNS,
+    official_decisions,
+    official_groundtruth,
+    official_predictions,
+)
 from vqvae_lib.paper import MOODTHEME_TEST_CLIPS, moodtheme_test_ids
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mediaeval2019"
@@ -40,7 +44,7 @@ def cli(*argv: str) -> int:
     """``vqvae-kit evaluate ARGV``: the subcommand as the kit's CLI registers it."""
     parser = argparse.ArgumentParser(prog="vqvae-kit")
     sub = parser.add_subparsers(dest="command", required=True)
-    evaluate.add_parser(sub).set_defaults(func=evaluate.main)
+    evaluate_cli.add_parser(sub).set_defaults(func=evaluate_cli.main)
     args = parser.parse_args(["evaluate", *argv])
     return args.func(args)
 
@@ -142,34 +146,35 @@ def test_cli_names_the_file_with_the_wrong_shape_or_dtype(official, tmp_path, ca
 
 
 def test_evaluate_run_writes_metrics_for_both_splits(tmp_path):
-    _synthetic(tmp_path, 80, 60, 5)
+    folder = tmp_path / "tiny"  # a run folder alone: the run is named by its folder
+    folder.mkdir()
+    _synthetic(folder, 80, 60, 5)
     tags = ["calm", "dark", "happy", "sad", "christmas"]
-    y_test = np.load(tmp_path / "groundtruth_test.npy")
+    y_test = np.load(folder / "groundtruth_test.npy")
     y_test[:, 4] = False  # no test clip is tagged christmas
-    np.save(tmp_path / "groundtruth_test.npy", y_test)
-    (tmp_path / "tags.txt").write_text("\n".join(tags) + "\n")
-    (tmp_path / "clip_ids_test.txt").write_text("\n".join(f"clip{i}" for i in range(60)) + "\n")
-    run = SimpleNamespace(dir=tmp_path, params=SimpleNamespace(name="tiny"))
+    np.save(folder / "groundtruth_test.npy", y_test)
+    (folder / "tags.txt").write_text("\n".join(tags) + "\n")
+    (folder / "clip_ids_test.txt").write_text("\n".join(f"clip{i}" for i in range(60)) + "\n")
 
     with pytest.warns(UserWarning) as caught:
-        result = evaluate.evaluate_run(run)
+        result = evaluate.evaluate_run(folder)
     said = [str(w.message) for w in caught]
     assert any("christmas" in m for m in said) and any("no mel_stats baseline" in m for m in said)
 
-    saved = json.loads((tmp_path / "metrics.json").read_text())
+    saved = json.loads((folder / "metrics.json").read_text())
     for split in ("validation", "test"):
         assert sorted(saved[split]) == sorted(METRIC_KEYS)
-        assert saved[split] == pytest.approx(result["metrics"][split])
+        assert saved[split] == pytest.approx(result.metrics[split])
     assert saved["excluded_tags"] == {"validation": [], "test": ["christmas"]}
     assert len(saved["thresholds"]) == 5
-    assert sorted(p.name for p in result["files"]) == ["decisions_test.npy", "metrics.json",
-                                                       "per_tag.tsv"]
-    decisions = np.load(tmp_path / "decisions_test.npy")
+    assert sorted(p.name for p in result.files) == ["decisions_test.npy", "metrics.json",
+                                                    "per_tag.tsv"]
+    decisions = np.load(folder / "decisions_test.npy")
     assert decisions.dtype == bool and decisions.shape == (60, 5)
-    assert len(pd.read_csv(tmp_path / "per_tag.tsv", sep="\t")) == 5
+    assert len(pd.read_csv(folder / "per_tag.tsv", sep="\t")) == 5
     # The popularity baseline from validation labels (no groundtruth_train.npy here); no
     # mel_stats baseline without a feature folder (tests/test_baselines.py has one).
-    comparison = result["comparison"].set_index("run")
+    comparison = result.comparison.set_index("run")
     assert list(comparison.index) == ["tiny", "popularity baseline (from validation labels)"]
     assert comparison.loc["popularity baseline (from validation labels)", "roc_auc_macro"] == 0.5
     popularity = saved["baselines"]["popularity"]
@@ -177,9 +182,10 @@ def test_evaluate_run_writes_metrics_for_both_splits(tmp_path):
     assert sorted(popularity["test"]) == sorted(METRIC_KEYS)
     assert popularity["test"] == pytest.approx(comparison.iloc[1].to_dict())
     assert "no feature folder" in saved["baselines"]["mel_stats"]["skipped"]
-    assert saved["verdict"] == result["verdict"]
-    assert result["verdict"].startswith("no mel_stats baseline to compare with")
-    assert "paper_table" not in result and "leaderboard" not in result
+    assert saved["verdict"] == result.verdict
+    assert result.verdict.startswith("no mel_stats baseline to compare with")
+    assert result.paper_table is None and result.leaderboard is None
+    assert (folder / "metrics.json").read_text() == result.to_json()
 
 
 def test_the_shipped_test_ids_are_the_official_split_in_its_order():
@@ -216,27 +222,29 @@ def _moodtheme_run(official: Path, folder: Path, ids: list[str]) -> SimpleNamesp
                                                                       subset="moodtheme")),
         vqvae=SimpleNamespace(kind="type1"),
         tag=SimpleNamespace(encoder="fixed", tagger=SimpleNamespace(classifier="cnn")))
-    return SimpleNamespace(dir=folder, params=params)
+    # No feature folder there: no mel_stats baseline.
+    return SimpleNamespace(dir=folder, params=params,
+                           features_dir=lambda role: folder / "features" / role)
 
 
 def test_evaluate_run_on_moodtheme_sits_in_table_2_and_the_leaderboard(official, tmp_path):
     result = evaluate.evaluate_run(_moodtheme_run(official, tmp_path, list(moodtheme_test_ids())))
 
-    table = result["paper_table"]
+    table = result.paper_table
     assert len(table) == 8 and table["roc_auc_macro"].is_monotonic_decreasing
     mine = table[table["source"] == "this kit"].iloc[0]
     assert (mine["run"], mine["vqvae"], mine["classifier"], mine["encoder"]) == \
         ("jamendo-run4", "type1", "cnn", "fixed")
     assert round(mine["roc_auc_macro"], 4) == 0.7207
-    board = result["leaderboard"]
+    board = result.leaderboard
     assert len(board) == 30 and board["rank"].tolist() == list(range(1, 31))
     assert board["pr_auc_macro"].is_monotonic_decreasing
     # PR-AUC 0.107682: below the VGG-ish baseline (12th), level with its own submission.
-    assert result["leaderboard_rank"] in (13, 14)
-    assert board.loc[result["leaderboard_rank"] - 1, "team"] == "this kit"
-    assert "popularity baseline (from train labels)" in result["comparison"]["run"].tolist()
-    assert result["placement"].startswith("placed") and f"rank {result['leaderboard_rank']} " \
-        in result["placement"]
+    assert result.leaderboard_rank in (13, 14)
+    assert board.loc[result.leaderboard_rank - 1, "team"] == "this kit"
+    assert "popularity baseline (from train labels)" in result.comparison["run"].tolist()
+    assert result.placement.startswith("placed") and f"rank {result.leaderboard_rank} " \
+        in result.placement
 
 
 def test_evaluate_run_without_one_official_test_clip_is_not_placed(official, tmp_path):
@@ -244,9 +252,9 @@ def test_evaluate_run_without_one_official_test_clip_is_not_placed(official, tmp
     del ids[1]
     with pytest.warns(UserWarning, match="not placed"):
         result = evaluate.evaluate_run(_moodtheme_run(official, tmp_path, ids))
-    assert "paper_table" not in result and "leaderboard" not in result
-    assert "1 of the 4231 official test clips is missing (track_0004882)" in result["placement"]
-    assert round(result["metrics"]["test"]["roc_auc_macro"], 2) == 0.72  # still evaluated
+    assert result.paper_table is None and result.leaderboard is None
+    assert "1 of the 4231 official test clips is missing (track_0004882)" in result.placement
+    assert round(result.metrics["test"]["roc_auc_macro"], 2) == 0.72  # still evaluated
 
 
 def test_evaluate_run_on_the_official_clips_in_another_order_is_not_placed(official, tmp_path):
@@ -254,5 +262,5 @@ def test_evaluate_run_on_the_official_clips_in_another_order_is_not_placed(offic
     ids[0], ids[1] = ids[1], ids[0]
     with pytest.warns(UserWarning, match="not placed"):
         result = evaluate.evaluate_run(_moodtheme_run(official, tmp_path, ids))
-    assert "paper_table" not in result
-    assert "missing" not in result["placement"] and "another order" in result["placement"]
+    assert result.paper_table is None
+    assert "missing" not in result.placement and "another order" in result.placement

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from vqvae_lib import extract
+from vqvae_lib import extract_plan, extract_pool
 from vqvae_lib.cliptable import ClipTable
 from vqvae_lib.extract import extract_features, merge_shards
 from vqvae_lib.feature_store import FeatureStore
@@ -110,18 +110,18 @@ def test_stored_features_equal_the_naive_recipe_in_clip_order(clips, done):
 def test_pad_policy_keeps_the_short_clip(clips, tmp_path):
     pad = FeatureConfig(frames=96, max_seconds=4.0, short_policy="pad")
     report = extract_features(clips, pad, tmp_path / "f", workers=1, progress=False)
-    assert "too_short" not in report["counts"]
-    assert report["splits"]["train"]["ok"] == 4
+    assert "too_short" not in report.counts
+    assert report.splits["train"].ok == 4
 
 
 def test_a_finished_folder_is_returned_without_work(clips, done, monkeypatch):
     def no_work(*args):
         raise AssertionError("a finished extraction must not decode anything")
 
-    monkeypatch.setattr(extract, "_features_or_failure", no_work)
+    monkeypatch.setattr(extract_pool, "_features_or_failure", no_work)
     before = (done / "DONE").stat().st_mtime_ns
     report = extract_features(clips, CFG, done, workers=1, progress=False)
-    assert report == json.loads((done / "extract_report.json").read_text())
+    assert report.to_json() == json.loads((done / "extract_report.json").read_text())
     assert (done / "DONE").stat().st_mtime_ns == before
 
 
@@ -132,11 +132,11 @@ def test_other_settings_rebuild_the_folder(clips, tmp_path, capsys):
     report = extract_features(clips, wider, out, workers=1, progress=False)
     assert "extracting again" in capsys.readouterr().err
     assert np.load(out / "train.npy").shape == (5, 128, 48)
-    assert report["config"]["frames"] == 48
+    assert report.config["frames"] == 48
 
 
 def test_a_killed_extraction_resumes_where_it_stopped(clips, done, tmp_path, monkeypatch):
-    real = extract._features_or_failure
+    real = extract_pool._features_or_failure
     calls = []
 
     def killed_after_four(path, cfg):
@@ -146,14 +146,14 @@ def test_a_killed_extraction_resumes_where_it_stopped(clips, done, tmp_path, mon
         return real(path, cfg)
 
     out = tmp_path / "f"
-    monkeypatch.setattr(extract, "_features_or_failure", killed_after_four)
+    monkeypatch.setattr(extract_pool, "_features_or_failure", killed_after_four)
     with pytest.raises(KeyboardInterrupt):
         extract_features(clips, CFG, out, workers=1, progress=False)
     assert not (out / "DONE").exists()
     assert (np.load(out / "train_status.npy") > 0).sum() == 4
 
     calls.clear()
-    monkeypatch.setattr(extract, "_features_or_failure",
+    monkeypatch.setattr(extract_pool, "_features_or_failure",
                         lambda path, cfg: calls.append(path) or real(path, cfg))
     extract_features(clips, CFG, out, workers=1, progress=False)
     assert len(calls) == len(clips.clips) - 4  # done rows are not redone
@@ -166,7 +166,7 @@ def test_shards_merged_equal_an_unsharded_run(clips, done, tmp_path):
     out = tmp_path / "f"
     for i in range(3):
         report = extract_features(clips, CFG, out, workers=1, shard=(i, 3), progress=False)
-        assert report["shard"] == [i, 3]
+        assert report.shard == (i, 3)
     with pytest.raises(FileNotFoundError, match="shards/3"):
         merge_shards(out, 4)
     merged = merge_shards(out, 3)
@@ -175,7 +175,7 @@ def test_shards_merged_equal_an_unsharded_run(clips, done, tmp_path):
     assert (out / "index.csv").read_text() == (done / "index.csv").read_text()
     whole = json.loads((done / "extract_report.json").read_text())
     for key in ("splits", "failures", "counts", "config"):
-        assert merged[key] == whole[key]
+        assert merged.to_json()[key] == whole[key]
     # The merged folder is a finished extraction of the same clips and settings.
     assert extract_features(clips, CFG, out, workers=1, progress=False) == merged
 
@@ -221,11 +221,11 @@ def test_extract_run_extracts_for_the_owner_and_reads_for_reusers(tiny_project):
     reuser = tiny_project.run(tiny_project.run_file("reuses_extract"))
     reports = extract_run(reuser, progress=False)
     assert set(reports) == {"tag"}
-    assert reports["tag"] == json.loads(
+    assert reports["tag"].to_json() == json.loads(
         (owner.features_dir("tag") / "extract_report.json").read_text())
     assert not (reuser.dir / "features").exists()
     store = FeatureStore(owner.features_dir("tag"))
-    assert len(store.split("train")) == reports["tag"]["splits"]["train"]["ok"] > 0
+    assert len(store.split("train")) == reports["tag"].splits["train"].ok > 0
 
 
 def test_an_extraction_killed_by_sigkill_resumes(clips, done, tmp_path):
@@ -240,13 +240,13 @@ def test_an_extraction_killed_by_sigkill_resumes(clips, done, tmp_path):
     # few rows are marked done: nothing of it gets a chance to clean up.
     script = f"""
 import time, pandas as pd
-from vqvae_lib import extract
+from vqvae_lib import extract, extract_pool
 from vqvae_lib.cliptable import ClipTable
 from vqvae_lib.features import FeatureConfig
-real = extract._features_or_failure
-extract._features_or_failure = lambda p, c: (time.sleep(0.3), real(p, c))[1]
+real = extract_pool._features_or_failure
+extract_pool._features_or_failure = lambda p, c: (time.sleep(0.3), real(p, c))[1]
 table = ClipTable(pd.read_pickle({str(tmp_path / 'clips.pkl')!r}), {TAGS!r})
-extract.extract_features(table, FeatureConfig(**{extract._config_record(CFG)!r}),
+extract.extract_features(table, FeatureConfig(**{extract_plan.config_record(CFG)!r}),
                          {str(out)!r}, workers=1, progress=False)
 """
     child = subprocess.Popen([sys.executable, "-c", script])

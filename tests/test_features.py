@@ -7,8 +7,17 @@ import pytest
 import soundfile as sf
 
 from vqvae_lib.config import ConfigError, from_dict
-from vqvae_lib.features import (AudioError, FeatureConfig, clip_features, load_audio,
-                                log_mel, mel_to_audio, reference_log_mel, scale, unscale)
+from vqvae_lib.features import (
+    AudioError,
+    FeatureConfig,
+    clip_features,
+    load_audio,
+    log_mel,
+    mel_to_audio,
+    reference_log_mel,
+    scale,
+    unscale,
+)
 
 
 def music_like(seconds: float, sr: int, channels: int, seed: int = 0) -> np.ndarray:

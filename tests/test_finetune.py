@@ -13,14 +13,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from vqvae_lib.quantizer import QuantizerConfig
-from vqvae_lib.taggers import TaggerConfig
+from vqvae_lib.taggers import CNNTaggerConfig
 from vqvae_lib.tagging import TaggingModel
 from vqvae_lib.vqvae import VQVAE, VQVAEConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 N_MELS, FRAMES, N_TAGS = 80, 32, 3
-TINY_CNN = TaggerConfig(classifier="cnn", cnn_filters=2, cnn_backend_filters=8, cnn_dense=8)
+TINY_CNN = CNNTaggerConfig(filters=2, backend_filters=8, dense=8)
 
 
 def _conv_params(module: nn.Module) -> dict[str, torch.Tensor]:

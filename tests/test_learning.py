@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from vqvae_lib.codebook_analysis import codebook_usage
 from vqvae_lib.evaluate import evaluate_run
 from vqvae_lib.feature_store import FeatureStore
-from vqvae_lib.inspect import codebook_usage, encode_split
 from vqvae_lib.learning import (
     MIN_CODE_USAGE,
     MIN_VALIDATION_ROC_AUC,
@@ -18,7 +18,8 @@ from vqvae_lib.learning import (
     failures,
     tagger_facts,
 )
-from vqvae_lib.pretrain import load_vqvae
+from vqvae_lib.reconstruct_visualize import encode_split
+from vqvae_lib.vqvae import VQVAE
 
 
 def test_the_check_fails_a_run_that_did_not_learn():
@@ -37,14 +38,14 @@ def test_the_tiny_run_learns(tiny_tagged):
     it ranks the validation clips well above chance."""
     project, run = tiny_tagged
     tiny = project.run(project.tiny)
-    vqvae = load_vqvae(tiny.dir / "pretrain" / "best.pt")
+    vqvae = VQVAE.from_checkpoint(tiny.paths.checkpoint("pretrain"))
     K = vqvae.config.quantizer.codebook_size
     held_out = FeatureStore(tiny.features_dir("pretrain")).split("validation")
     used = int((codebook_usage(encode_split(vqvae, held_out).indices, K) > 0).sum())
     assert used / K >= MIN_CODE_USAGE, f"{used} of {K} codes in use"
 
     result = evaluate_run(run)
-    roc = result["metrics"]["validation"]["roc_auc_macro"]
+    roc = result.metrics["validation"]["roc_auc_macro"]
     assert roc >= MIN_VALIDATION_ROC_AUC, f"validation ROC-AUC macro {roc:.3f}"
-    assert not failures(tagger_facts(result["metrics"]) + codebook_facts(used, K))
-    assert np.isfinite(result["metrics"]["test"]["roc_auc_macro"])
+    assert not failures(tagger_facts(result.metrics) + codebook_facts(used, K))
+    assert np.isfinite(result.metrics["test"]["roc_auc_macro"])

@@ -11,7 +11,7 @@ from sklearn.metrics import f1_score, roc_auc_score
 
 from vqvae_lib import baselines, metrics
 from vqvae_lib.official import official_array
-from vqvae_lib.paper import PAPER_CLAIMS, MOODTHEME_TAGS, leaderboard, paper_table
+from vqvae_lib.paper import MOODTHEME_TAGS, PAPER_CLAIMS, leaderboard, paper_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mediaeval2019"
 RUNS = ("paper-run1", "paper-run2", "paper-run3", "paper-run4", "paper-run5", "vggish", "popular")

@@ -60,11 +60,13 @@ def pretrain_log(with_steps: bool = True) -> pd.DataFrame:
         for step in range(1, 21):
             rows.append({"scope": "step", "epoch": (step - 1) // 10, "step": step, "seconds": step,
                          "loss": 1 / step, "recon": 0.5 / step, "codebook": 0.2 / step,
-                         "commitment": 0.2 / step, "perplexity": 3 + step / 4, "used_codes": 5 + step // 3,
+                         "commitment": 0.2 / step, "perplexity": 3 + step / 4,
+                         "used_codes": 5 + step // 3,
                          "dead_codes": 27 - step // 3, "restarts": step % 3})
         for epoch in range(2):
             rows.append({"scope": "epoch", "epoch": epoch, "step": 10 * (epoch + 1),
-                         "recon": 0.05, "val_recon": 0.06 - 0.01 * epoch, "val_perplexity": 6.0 + epoch,
+                         "recon": 0.05, "val_recon": 0.06 - 0.01 * epoch,
+                         "val_perplexity": 6.0 + epoch,
                          "val_used_codes": 9 + epoch})
     columns = ["scope", "epoch", "step", "seconds", "loss", "recon", "codebook", "commitment",
                "perplexity", "used_codes", "dead_codes", "restarts", "val_recon",
@@ -166,10 +168,12 @@ def test_tagging_curves():
     rows = [{"scope": "step", "epoch": s // 5, "step": s, "loss": 1 / (s + 1), "bce": 1 / (s + 1)}
             for s in range(15)]
     rows += [{"scope": "epoch", "epoch": e, "step": 5 * (e + 1), "val_loss": 0.5,
-              "val_roc_auc_macro": 0.6 + 0.05 * e, "val_pr_auc_macro": 0.1 + 0.02 * e} for e in range(3)]
+              "val_roc_auc_macro": 0.6 + 0.05 * e, "val_pr_auc_macro": 0.1 + 0.02 * e}
+             for e in range(3)]
     fig = plots.plot_tagging_curves(pd.DataFrame(rows), best_epoch=2)
     check_figure(fig)
-    assert any(line.get_linestyle() == "--" and line.get_xdata()[0] == 3 for line in fig.axes[1].lines)
+    assert any(line.get_linestyle() == "--" and line.get_xdata()[0] == 3
+               for line in fig.axes[1].lines)
 
 
 def test_per_tag_stays_readable_for_56_tags():

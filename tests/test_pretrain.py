@@ -12,8 +12,9 @@ import torch.multiprocessing as mp
 
 from vqvae_lib.checkpoint import load_checkpoint
 from vqvae_lib.hardware import select_hardware
-from vqvae_lib.pretrain import build_trainer, load_vqvae, pretrain
+from vqvae_lib.pretrain import build_trainer, pretrain
 from vqvae_lib.steps import Run
+from vqvae_lib.vqvae import VQVAE
 
 FP32 = "pretrain: {epochs: 2, patience: 5, amp: off, checkpoint_every: 1, log_every: 1}\n"
 
@@ -32,7 +33,7 @@ def test_checkpoint_rebuilds_the_model_alone(tiny_pretrained):
     run = tiny_pretrained.run(tiny_pretrained.tiny)
     ckpt = load_checkpoint(run.dir / "pretrain" / "best.pt")
     assert ckpt["kind"] == "vqvae" and ckpt["vqvae_config"]["channels"] == 16
-    model = load_vqvae(run.dir / "pretrain" / "best.pt")
+    model = VQVAE.from_checkpoint(run.paths.checkpoint("pretrain"))
     x = torch.randn(2, 1, run.params.features.n_mels, run.params.features.frames)
     assert model(x).x_hat.shape == x.shape
     log = pd.read_csv(run.dir / "pretrain_log.csv")

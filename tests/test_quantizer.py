@@ -9,7 +9,6 @@ import torch
 from vqvae_lib.config import ConfigError, from_dict
 from vqvae_lib.quantizer import QuantizerConfig, VectorQuantizer
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 

@@ -24,8 +24,9 @@ from vqvae_lib.feature_store import FeatureStore
 from vqvae_lib.hardware import select_hardware
 from vqvae_lib.pretrain import build_trainer, pretrain
 from vqvae_lib.provenance import file_sha256
+from vqvae_lib.registry import STATES
 from vqvae_lib.runner import run_pipeline
-from vqvae_lib.steps import STATES, Run
+from vqvae_lib.steps import Run
 from vqvae_lib.tagging import train_tagger
 
 QUICK = ("pretrain: {epochs: 1, patience: 1, amp: off, checkpoint_every: 0}\n"
@@ -213,17 +214,17 @@ def _extract(params: Path, outputs: Path) -> tuple[Run, dict]:
 def test_extraction_reruns_only_what_changed(own_music, monkeypatch):
     params, manifest, outputs = own_music
     run, report = _extract(params, outputs)
-    assert report["extracted"] == 7 and report["counts"] == {"missing": 1}
+    assert report.extracted == 7 and report.counts == {"missing": 1}
     before = np.load(run.features_dir("tag") / "train.npy")
     fp_pretrain, fp_tag = run.fingerprint("pretrain"), run.fingerprint("tag")
 
     # Only the tags of one clip change: nothing is decoded, the labels follow, and the
     # tag step (which reads labels) goes stale while pretraining (audio only) does not.
-    from vqvae_lib import extract
+    from vqvae_lib import extract_pool
 
     decoded = []
-    real = extract._features_or_failure
-    monkeypatch.setattr(extract, "_features_or_failure",
+    real = extract_pool._features_or_failure
+    monkeypatch.setattr(extract_pool, "_features_or_failure",
                         lambda p, c: decoded.append(Path(p).name) or real(p, c))
     table = pd.read_csv(manifest)
     table.loc[0, "tags"] = "calm;drums"
@@ -233,7 +234,7 @@ def test_extraction_reruns_only_what_changed(own_music, monkeypatch):
     assert status.state == "stale" and "data [tag]: clips 1 relabelled" in status.why
     assert run.fingerprint("tag") != fp_tag and run.fingerprint("pretrain") == fp_pretrain
     run, report = _extract(params, outputs)
-    assert decoded == [] and report["extracted"] == 0 and report["kept"] == 7
+    assert decoded == [] and report.extracted == 0 and report.kept == 7
     store = FeatureStore(run.features_dir("tag"))
     assert store.split("train").labels[0].tolist() == [True, True]
     np.testing.assert_array_equal(np.load(run.features_dir("tag") / "train.npy"), before)
@@ -244,7 +245,7 @@ def test_extraction_reruns_only_what_changed(own_music, monkeypatch):
     table.to_csv(manifest, index=False)
     assert "data [tag]: clips 1 changed" in Run(params, outputs).status("extract").why
     run, report = _extract(params, outputs)
-    assert decoded == ["other.wav"] and report["extracted"] == 1
+    assert decoded == ["other.wav"] and report.extracted == 1
     after = np.load(run.features_dir("tag") / "train.npy")
     np.testing.assert_array_equal(after[[0, 2]], before[[0, 2]])
     assert not np.array_equal(after[1], before[1])
@@ -254,8 +255,8 @@ def test_extraction_reruns_only_what_changed(own_music, monkeypatch):
     _tone(manifest.parent / "audio" / "late.wav", 330.0)
     assert "data [tag]: clips 1 changed" in Run(params, outputs).status("extract").why
     run, report = _extract(params, outputs)
-    assert decoded == ["late.wav"] and report["counts"] == {}
-    assert report["splits"]["train"] == {"ok": 4, "total": 4}
+    assert decoded == ["late.wav"] and report.counts == {}
+    assert report.splits["train"].ok == report.splits["train"].total == 4
 
     # A clip added in the middle of a split moves rows: kept clips keep their features.
     decoded.clear()
@@ -266,7 +267,7 @@ def test_extraction_reruns_only_what_changed(own_music, monkeypatch):
     table.to_csv(manifest, index=False)
     assert "data [tag]: clips 1 added" in Run(params, outputs).status("extract").why
     run, report = _extract(params, outputs)
-    assert decoded == ["new.wav"] and report["kept"] == 7
+    assert decoded == ["new.wav"] and report.kept == 7
     moved = np.load(run.features_dir("tag") / "train.npy")
     np.testing.assert_array_equal(moved[[0, 2, 3]], after[[0, 1, 2]])
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from vqvae_lib.registry import STEPS
 from vqvae_lib.runner import run_pipeline
-from vqvae_lib.steps import STEPS, Run
+from vqvae_lib.steps import Run
 
 REPO = Path(__file__).resolve().parents[1]
 

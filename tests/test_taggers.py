@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
 from vqvae_lib.config import ConfigError, from_dict
 from vqvae_lib.taggers import (
+    CNNTaggerConfig,
     GRUTagger,
+    GRUTaggerConfig,
     PonsCNNTagger,
     PonsFrontEnd,
     TaggerConfig,
     build_tagger,
-    count_parameters,
     latent_to_sequence,
 )
+from vqvae_lib.tagging import TagConfig
+from vqvae_lib.vqvae import count_parameters
 
 SMALL = {
-    "gru": TaggerConfig(classifier="gru", gru_hidden=16),
-    "cnn": TaggerConfig(classifier="cnn", cnn_filters=2, cnn_backend_filters=16, cnn_dense=16),
+    "gru": GRUTaggerConfig(hidden=16),
+    "cnn": CNNTaggerConfig(filters=2, backend_filters=16, dense=16),
 }
 
 
@@ -149,14 +151,10 @@ def test_logits_and_predictions_stay_fp32_under_bf16_autocast(classifier):
 
 
 def test_paper_sizes_and_parameter_count():
-    config = TaggerConfig()
-    assert (config.classifier, config.cnn_filters, config.cnn_backend_filters, config.cnn_dense) == (
-        "cnn",
-        8,
-        256,
-        250,
-    )
-    gru = GRUTagger(in_features=1024, n_tags=56, config=TaggerConfig(classifier="gru"))
+    config = CNNTaggerConfig()
+    assert (config.classifier, config.filters, config.backend_filters, config.dense) == (
+        "cnn", 8, 256, 250)
+    gru = GRUTagger(in_features=1024, n_tags=56, config=GRUTaggerConfig())
 
     def bigru(inp: int, hid: int) -> int:
         return 2 * 3 * (hid * inp + hid * hid + 2 * hid)
@@ -178,9 +176,25 @@ def test_paper_sizes_and_parameter_count():
 
 
 def test_config_from_yaml_mapping():
-    config = from_dict(TaggerConfig, {"classifier": "gru", "gru_hidden": 32}, "tag.tagger")
+    config = from_dict(TaggerConfig, {"classifier": "gru", "hidden": 32}, "tag.tagger")
+    assert config == GRUTaggerConfig(hidden=32)
     assert isinstance(build_tagger(config, 64, 16, 4), GRUTagger)
-    with pytest.raises(ConfigError, match="classifier"):
+    with pytest.raises(ConfigError, match=r"tag\.tagger\.classifier: got 'lstm'"):
         from_dict(TaggerConfig, {"classifier": "lstm"}, "tag.tagger")
-    with pytest.raises(ConfigError, match="cnn_dropout"):
-        from_dict(TaggerConfig, {"cnn_dropout": 1.5}, "tag.tagger")
+    with pytest.raises(ConfigError, match="tag.tagger.classifier: required value is missing"):
+        from_dict(TaggerConfig, {"hidden": 32}, "tag.tagger")
+    with pytest.raises(ConfigError, match="dropout must be in"):
+        from_dict(TaggerConfig, {"classifier": "cnn", "dropout": 1.5}, "tag.tagger")
+    # A GRU's size means nothing to the CNN: named, with the keys the CNN knows.
+    with pytest.raises(ConfigError, match="unknown key 'hidden'.*backend_filters"):
+        from_dict(TaggerConfig, {"classifier": "cnn", "hidden": 32}, "tag.tagger")
+
+
+def test_old_flat_spelling_is_read_with_a_note():
+    old = {"tagger": {"classifier": "gru", "gru_hidden": 32, "cnn_filters": 4, "cnn_dense": 8}}
+    with pytest.warns(FutureWarning, match=r"old spelling; write \{classifier: gru, hidden: 32\}"):
+        tag = from_dict(TagConfig, old, "tag")
+    assert tag.tagger == GRUTaggerConfig(hidden=32)
+    with pytest.warns(FutureWarning):
+        tag = from_dict(TagConfig, {"tagger": {"cnn_filters": 2, "cnn_dropout": 0.2}}, "tag")
+    assert tag.tagger == CNNTaggerConfig(filters=2, dropout=0.2)

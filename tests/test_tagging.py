@@ -9,19 +9,18 @@ import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
 from vqvae_lib.checkpoint import load_checkpoint
+from vqvae_lib.code_cache import CodeSplit, cache_codes
 from vqvae_lib.feature_store import FeatureStore
 from vqvae_lib.hardware import select_hardware
-from vqvae_lib.params import TagConfig
-from vqvae_lib.pretrain import load_vqvae
 from vqvae_lib.quantizer import QuantizerConfig
 from vqvae_lib.steps import Run
-from vqvae_lib.taggers import TaggerConfig
-from vqvae_lib.tagging import CodeSplit, TaggingModel, build_tagging, cache_codes, train_tagger
+from vqvae_lib.taggers import CNNTaggerConfig, GRUTaggerConfig
+from vqvae_lib.tagging import TagConfig, TaggingModel, build_tagging, train_tagger
 from vqvae_lib.trainer import Trainer
 from vqvae_lib.vqvae import VQVAE, VQVAEConfig
 
-SMALL_CNN = TaggerConfig(classifier="cnn", cnn_filters=2, cnn_backend_filters=16, cnn_dense=16)
-SMALL_GRU = TaggerConfig(classifier="gru", gru_hidden=16)
+SMALL_CNN = CNNTaggerConfig(filters=2, backend_filters=16, dense=16)
+SMALL_GRU = GRUTaggerConfig(hidden=16)
 
 
 def small_vqvae(kind: str = "type1", k: int = 16) -> VQVAE:
@@ -61,7 +60,7 @@ def test_fixed_keeps_the_encoder_and_codebook_and_finetune_trains_them(encoder):
 
 def test_cached_codes_equal_a_fresh_encoding(tiny_pretrained, tmp_path):
     run = tiny_pretrained.run(tiny_pretrained.tiny)
-    vqvae = load_vqvae(run.dir / "pretrain" / "best.pt")
+    vqvae = VQVAE.from_checkpoint(run.paths.checkpoint("pretrain"))
     split = FeatureStore(run.features_dir("tag")).split("validation")
     codes = cache_codes(vqvae, split, tmp_path / "codes.npy", "enc-a", progress=False)
     assert codes.dtype == np.uint16 and codes.shape[0] == len(split)
@@ -81,8 +80,8 @@ def test_cached_codes_equal_a_fresh_encoding(tiny_pretrained, tmp_path):
 
 
 @pytest.mark.parametrize("tagger", [
-    TaggerConfig(classifier="cnn", cnn_filters=8, cnn_backend_filters=32, cnn_dense=32),
-    TaggerConfig(classifier="gru", gru_hidden=32)], ids=["cnn", "gru"])
+    CNNTaggerConfig(filters=8, backend_filters=32, dense=32),
+    GRUTaggerConfig(hidden=32)], ids=["cnn", "gru"])
 def test_a_separable_toy_task_reaches_roc_auc_095(tmp_path, tagger):
     """Tag j is on exactly when code j occurs in the clip: a tagger reading the frozen
     codebook lookups must learn it."""
@@ -147,7 +146,7 @@ def test_killed_tagging_resumes_to_the_same_weights(tiny_pretrained, killed_afte
 def test_tagging_writes_the_mediaeval_layout(tiny_pretrained):
     run = tiny_pretrained.run(tiny_pretrained.run_file("tag-gru-finetune",
                               "tag: {epochs: 1, amp: off, encoder: finetune, "
-                              "tagger: {classifier: gru}}\n", pretrained=True))
+                              "tagger: {classifier: gru, hidden: 16}}\n", pretrained=True))
     train_tagger(run, progress=False)
     store = FeatureStore(run.features_dir("tag"))
     tags = (run.dir / "tags.txt").read_text().split()

@@ -1,4 +1,5 @@
-"""Checkpoints that survive a kill: written to a temporary file, then renamed.
+"""Checkpoints that survive a kill (written to a temporary file, then renamed), and
+whether one may be resumed under the current settings.
 
 A checkpoint is a plain dict of tensors and plain data, loadable with
 ``torch.load(weights_only=True)``: model and optimizer state, RNG states, progress
@@ -8,10 +9,13 @@ counters, and the configuration needed to rebuild the model from the file alone.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from .provenance import describe_changes
 
 
 def save_checkpoint(state: dict[str, Any], path: Path) -> None:
@@ -49,3 +53,35 @@ def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["cpu"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def checkpoint_fingerprint(ckpt: dict[str, Any] | None) -> str | None:
+    """The settings' fingerprint a checkpoint was written with (None: unknown)."""
+    fp = (ckpt or {}).get("fingerprint")
+    return fp.get("fingerprint") if isinstance(fp, dict) else None
+
+
+def stale_reason(ckpt: dict[str, Any] | None, fingerprint: dict[str, Any] | None
+                 ) -> str | None:
+    """Why checkpoint ``ckpt`` must not be resumed under ``fingerprint``, or None."""
+    if ckpt is None or fingerprint is None:
+        return None
+    theirs = ckpt.get("fingerprint")
+    if checkpoint_fingerprint(ckpt) == fingerprint["fingerprint"]:
+        return None
+    if isinstance(theirs, dict) and "parts" in theirs:
+        return "; ".join(describe_changes(theirs["parts"], fingerprint["parts"]))
+    return "it has no fingerprint (written by an older version of the kit)"
+
+
+def set_aside_if_stale(ckpt: dict[str, Any] | None, fingerprint: dict[str, Any] | None,
+                       set_aside: Callable[[str], Path | None], desc: str, path: Path) -> bool:
+    """When checkpoint ``ckpt`` (read from ``path``) was written with other settings,
+    call ``set_aside(reason)`` and say so in one line. Returns True when it did."""
+    why = stale_reason(ckpt, fingerprint)
+    if why is None:
+        return False
+    moved = set_aside(why)
+    print(f"{desc}: not resuming {path}, it was written with other settings ({why}); "
+          "starting over" + (f"; the old outputs are kept in {moved}" if moved else ""))
+    return True

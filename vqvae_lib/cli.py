@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from .config import ConfigError
-from .params import STEP_NAMES
+from .registry import STEP_NAMES
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -49,7 +49,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if code == 0:
         run = Run(args.params, args.outputs)
         print("results:", json.dumps(summary(run), indent=2))
-        if (run.dir / "tag" / "best.pt").exists():
+        if run.paths.checkpoint("tag").exists():
             outputs = f" --outputs {args.outputs}" if args.outputs else ""
             print(f"next, tag your own audio with this run:\n"
                   f"  vqvae-kit predict {args.params}{outputs} FILES_OR_FOLDERS... --top 5")
@@ -196,75 +196,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         else:
             report = extract_features(run.clip_table(role), run.params.features, out,
                                       workers=args.workers, shard=shard)
-        print(f"[{role}] {out}: {json.dumps(report.get('splits', {}))}")
+        print(f"[{role}] {out}: {json.dumps(report.to_json()['splits'])}")
     return 0
-
-
-def _add_predict(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("predict", help="tag audio files with a trained run")
-    p.add_argument("run", help="a run folder, or the run's params file")
-    p.add_argument("audio", nargs="+", help="audio files, folders (searched recursively) or globs")
-    p.add_argument("--outputs", help="folder holding all runs (when RUN is a params file)")
-    p.add_argument("--top", type=int, default=5, help="tags listed per file (default 5)")
-    p.add_argument("--threshold", default="tuned",
-                   help="'tuned' (the run's per-tag thresholds from validation, the default) "
-                        "or one score in [0, 1] for every tag")
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", type=Path, help="write one object per file to this JSON file")
-    out.add_argument("--csv", type=Path, help="write one row per file (every tag's score)")
-    p.add_argument("--embeddings", type=Path,
-                   help="write each file's mean encoder output and code histogram (.npz)")
-    p.add_argument("--batch-size", type=int, default=16, help="clips scored together")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-
-
-def _cmd_predict(args: argparse.Namespace) -> int:
-    from .predict import (RunFolderError, format_table, load_tagger, predict_files,
-                          to_json_records, write_embeddings)
-
-    if args.top < 1:
-        print("error: --top must be at least 1", file=sys.stderr)
-        return 2
-    threshold: str | float = args.threshold
-    if threshold != "tuned":
-        try:
-            threshold = float(threshold)
-        except ValueError:
-            print(f"error: --threshold must be 'tuned' or a number, got {args.threshold!r}",
-                  file=sys.stderr)
-            return 2
-    try:
-        tagger = load_tagger(args.run, args.outputs, device=args.device,
-                             need_thresholds=threshold == "tuned")
-    except RunFolderError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    table = predict_files(tagger, args.audio, top=args.top, threshold=threshold,
-                          batch_size=args.batch_size, embeddings=args.embeddings is not None,
-                          progress=sys.stderr.isatty())
-    if len(table) == 0:
-        print("error: no audio files found in " + " ".join(args.audio), file=sys.stderr)
-        return 2
-    failed = table["error"].notna()
-    if args.json:
-        args.json.write_text(json.dumps(to_json_records(table), indent=2) + "\n")
-    elif args.csv:
-        flat = table.drop(columns=[c for c in ("embedding", "code_histogram") if c in table])
-        flat["top"] = [";".join(f"{t}:{s:.4f}" for t, s in tops) for tops in flat["top"]]
-        flat["tags"] = [";".join(tags) for tags in flat["tags"]]
-        flat.to_csv(args.csv, index=False)
-    else:
-        print(format_table(table))
-    if args.embeddings:
-        write_embeddings(table, args.embeddings)
-    written = args.json or args.csv
-    ok = len(table) - int(failed.sum())
-    print(f"tagged {ok} of {len(table)} files with {tagger.folder}"
-          + (f"; wrote {written}" if written else "")
-          + (f"; embeddings in {args.embeddings}" if args.embeddings else ""), file=sys.stderr)
-    for row in table[failed].itertuples(index=False):
-        print(f"x {row.path}: {row.error}", file=sys.stderr)
-    return 1 if failed.any() else 0
 
 
 def _add_runs(sub: argparse._SubParsersAction) -> None:
@@ -277,7 +210,7 @@ def _add_runs(sub: argparse._SubParsersAction) -> None:
 def _cmd_runs(args: argparse.Namespace) -> int:
     import os
 
-    from .steps import list_runs
+    from .runner import list_runs
 
     root = Path(args.outputs or os.environ.get("VQVAE_KIT_OUTPUTS") or "outputs").expanduser()
     if not root.is_dir():
@@ -305,16 +238,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_prune(sub)
     _add_check(sub)
     _add_extract(sub)
-    _add_predict(sub)
-    _add_runs(sub)
-    from . import compare, evaluate, report
+    from . import compare, evaluate_cli, predict_cli, report_cli
 
-    evaluate.add_parser(sub).set_defaults(func=evaluate.main)
+    predict_cli.add_parser(sub).set_defaults(func=predict_cli.main)
+    _add_runs(sub)
+    evaluate_cli.add_parser(sub).set_defaults(func=evaluate_cli.main)
     compare.add_parser(sub).set_defaults(func=compare.main)
-    report.add_parser(sub).set_defaults(func=report.main)
+    report_cli.add_parser(sub).set_defaults(func=report_cli.main)
+    from . import pretrain_command
+
+    pretrain_command.add_parser(sub).set_defaults(func=pretrain_command.main)
     for name, func in (("run", _cmd_run), ("status", _cmd_status), ("prune", _cmd_prune),
-                       ("check", _cmd_check), ("extract", _cmd_extract),
-                       ("predict", _cmd_predict), ("runs", _cmd_runs)):
+                       ("check", _cmd_check), ("extract", _cmd_extract), ("runs", _cmd_runs)):
         sub.choices[name].set_defaults(func=func)
     return parser
 

@@ -30,10 +30,15 @@ from typing import Any
 import numpy as np
 
 from .inputs import InputError, expect_shape, load_matrix, load_tags
+from .registry import RunPaths
 from .stats import KEYS, paired_bootstrap, verdict
 
 CONFIDENCE = 0.95
-RUN_FILES = ("groundtruth_test.npy", "predictions_test.npy")
+# A run folder's files read here, relative to it: test ground truth, then predictions.
+RUN_FILES = (RunPaths.split_name(RunPaths.GROUNDTRUTH, "test"),
+             RunPaths.split_name(RunPaths.PREDICTIONS, "test"))
+# Named in messages about a run's test rows and its columns.
+CLIP_IDS_FILE = RunPaths.split_name(RunPaths.CLIP_IDS, "test")
 
 
 @dataclass(frozen=True)
@@ -89,16 +94,17 @@ def load_run_scores(folder: str | Path, name: str | None = None) -> TestScores:
     and, when there, ``clip_ids_test.txt`` and ``tags.txt`` (as the tagging step writes
     them), checked against each other."""
     folder = Path(folder)
-    missing = [n for n in RUN_FILES if not (folder / n).is_file()]
+    paths = RunPaths(folder)
+    missing = [n for n in RUN_FILES if not (paths / n).is_file()]
     if missing:
         raise InputError(f"{folder}: no {' or '.join(missing)}; is it a run folder whose "
                          "tagging step (04_tag) has finished?")
-    gt_path, pred_path = folder / RUN_FILES[0], folder / RUN_FILES[1]
+    gt_path, pred_path = paths.groundtruth("test"), paths.predictions("test")
     gt = load_matrix(gt_path, "labels")
     pred = load_matrix(pred_path, "scores")
     expect_shape(pred, pred_path, gt.shape, f"clips x tags of {gt_path.name}")
     ids = tags = None
-    ids_path, tags_path = folder / "clip_ids_test.txt", folder / "tags.txt"
+    ids_path, tags_path = paths.clip_ids("test"), paths.tags
     if ids_path.is_file():
         ids = tuple(load_tags(ids_path))
         if len(ids) != len(gt):
@@ -139,11 +145,11 @@ def pair_runs(a: TestScores, b: TestScores) -> tuple[np.ndarray, np.ndarray, np.
         raise InputError(f"{gt_a} has {a.groundtruth.shape[1]} tags, {gt_b} has "
                          f"{b.groundtruth.shape[1]}: compare runs tagged with the same tags")
     if a.tags is not None and b.tags is not None and a.tags != b.tags:
-        raise InputError(f"{a.where('tags.txt')} and {b.where('tags.txt')} differ: the "
+        raise InputError(f"{a.where(RunPaths.TAGS)} and {b.where(RunPaths.TAGS)} differ: the "
                          "columns are not the same tags; compare runs of the same dataset")
     pred_b, truth_b = b.predictions, b.groundtruth
     if a.clip_ids is not None and b.clip_ids is not None:
-        ids_a, ids_b = a.where("clip_ids_test.txt"), b.where("clip_ids_test.txt")
+        ids_a, ids_b = a.where(CLIP_IDS_FILE), b.where(CLIP_IDS_FILE)
         set_a, set_b = set(a.clip_ids), set(b.clip_ids)
         only_a = [c for c in a.clip_ids if c not in set_b]
         only_b = [c for c in b.clip_ids if c not in set_a]
@@ -163,7 +169,7 @@ def pair_runs(a: TestScores, b: TestScores) -> tuple[np.ndarray, np.ndarray, np.
             raise InputError(f"{gt_a} has shape {a.groundtruth.shape}, {gt_b} "
                              f"{b.groundtruth.shape}: the runs were not scored on the same "
                              "test clips")
-        without = [s.where("clip_ids_test.txt") for s in (a, b) if s.clip_ids is None]
+        without = [s.where(CLIP_IDS_FILE) for s in (a, b) if s.clip_ids is None]
         paired = (f"{len(a.groundtruth)} clips paired by row (no "
                   f"{' or '.join(without)} to pair them by clip id)")
     differ = np.flatnonzero((a.groundtruth != truth_b).any(axis=1))

@@ -25,9 +25,10 @@ def _describe(tp: Any) -> str:
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in get_args(tp))
     if origin in (Union, types.UnionType):
-        kinds = _kinds(tp)
-        if kinds:
-            return "a mapping with 'kind' (one of " + ", ".join(repr(k) for k in kinds) + ")"
+        found = _kinds(tp)
+        if found:
+            key, kinds = found
+            return f"a mapping with '{key}' (one of " + ", ".join(repr(k) for k in kinds) + ")"
         return " or ".join(_describe(a) for a in get_args(tp))
     if origin in (list, tuple):
         (arg, *_) = get_args(tp) or (Any,)
@@ -41,37 +42,39 @@ def _describe(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
-def _kinds(tp: Any) -> dict[str, type] | None:
-    """``kind`` value -> dataclass, when ``tp`` is a union of dataclasses (and maybe None)
-    that each carry a ``kind: Literal[...]`` field; else None.
+# The fields that say which member of a union of settings a mapping is: ``kind`` for
+# datasets (``data.tag.kind``), ``classifier`` for taggers (``tag.tagger.classifier``).
+DISCRIMINATORS = ("kind", "classifier")
 
-    Such a union is read by its ``kind`` first, so that an error names the key of the
+
+def _kinds(tp: Any) -> tuple[str, dict[str, type]] | None:
+    """``(key, {value: dataclass})`` when ``tp`` is a union of dataclasses (and maybe
+    None) that each carry the same ``Literal`` field named in ``DISCRIMINATORS``; else None.
+
+    Such a union is read by that key first, so that an error names the key of the
     chosen dataclass instead of listing why every member failed.
     """
     members = [a for a in get_args(tp) if a is not type(None)]
     if not members or not all(dataclasses.is_dataclass(a) for a in members):
         return None
-    kinds: dict[str, type] = {}
-    for cls in members:
-        hint = get_type_hints(cls).get("kind")
-        if get_origin(hint) is not Literal:
-            return None
-        for value in get_args(hint):
-            kinds[value] = cls
-    return kinds
+    for key in DISCRIMINATORS:
+        hints = [get_type_hints(cls).get(key) for cls in members]
+        if all(get_origin(h) is Literal for h in hints):
+            return key, {value: cls for cls, h in zip(members, hints) for value in get_args(h)}
+    return None
 
 
-def _coerce_kind(value: Any, tp: Any, kinds: dict[str, type], where: str) -> Any:
+def _coerce_kind(value: Any, tp: Any, key: str, kinds: dict[str, type], where: str) -> Any:
     expected = "one of " + ", ".join(repr(k) for k in kinds)
     if value is None and type(None) in get_args(tp):
         return None
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: got {value!r}, expected a mapping with 'kind' ({expected})")
-    if "kind" not in value:
-        raise ConfigError(f"{where}.kind: required value is missing (expected {expected})")
-    kind = value["kind"]
+        raise ConfigError(f"{where}: got {value!r}, expected a mapping with '{key}' ({expected})")
+    if key not in value:
+        raise ConfigError(f"{where}.{key}: required value is missing (expected {expected})")
+    kind = value[key]
     if not isinstance(kind, str) or kind not in kinds:
-        raise ConfigError(f"{where}.kind: got {kind!r}, expected {expected}")
+        raise ConfigError(f"{where}.{key}: got {kind!r}, expected {expected}")
     return from_dict(kinds[kind], value, where)
 
 
@@ -85,15 +88,14 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
             return value
         raise ConfigError(f"{where}: got {value!r}, expected {_describe(tp)}")
     if origin in (Union, types.UnionType):
-        kinds = _kinds(tp)
-        if kinds:
-            return _coerce_kind(value, tp, kinds, where)
-        errors = []
+        found = _kinds(tp)
+        if found:
+            return _coerce_kind(value, tp, *found, where)
         for arg in get_args(tp):
             try:
                 return _coerce(value, arg, where)
-            except ConfigError as exc:
-                errors.append(str(exc))
+            except ConfigError:
+                continue
         raise ConfigError(f"{where}: got {value!r}, expected {_describe(tp)}")
     if tp is type(None):
         if value is None:
@@ -137,14 +139,22 @@ def from_dict(cls: type[T], data: Any, where: str) -> T:
         data: the mapping read from YAML (``None`` counts as empty).
         where: prefix for error messages, e.g. ``"params/demo.yaml: features"``.
 
+    A dataclass that renamed keys defines a classmethod ``upgrade_keys(data, where)``
+    returning ``data`` in the current spelling; it is applied first.
+
     Raises:
         ConfigError: an unknown key, a missing required key, or a value of the wrong
             type; ``__post_init__`` checks of the dataclass are re-raised with ``where``.
     """
+    if get_origin(cls) in (Union, types.UnionType):  # settings chosen by a key
+        return _coerce(data, cls, where)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping of keys, got {data!r}")
+    upgrade = getattr(cls, "upgrade_keys", None)
+    if upgrade is not None:
+        data = upgrade(dict(data), where)
     hints = get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))

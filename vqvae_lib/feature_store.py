@@ -16,17 +16,15 @@ import torch
 from torch.utils.data import Dataset
 
 from .cliptable import SPLITS
-
-
-def require_done(folder: str | Path) -> Path:
-    """``folder`` as a Path if it holds a finished extraction, else FileNotFoundError."""
-    folder = Path(folder)
-    if not (folder / "DONE").exists():
-        state = "does not exist" if not folder.exists() else "holds no finished extraction"
-        raise FileNotFoundError(
-            f"feature folder {folder} {state}; run the extract step first "
-            "(`vqvae-kit run PARAMS --to extract`)")
-    return folder
+from .feature_layout import (
+    INDEX_DTYPES,
+    INDEX_FILE,
+    REPORT_FILE,
+    SETTINGS_FILE,
+    TAGS_FILE,
+    features_file,
+    require_done,
+)
 
 
 class FeatureSplit(Dataset):
@@ -53,7 +51,7 @@ class FeatureSplit(Dataset):
             self._features = np.load(self.path, mmap_mode="r")
         return self._features
 
-    def subset(self, n: int, seed: int = 0) -> "FeatureSplit":
+    def subset(self, n: int, seed: int = 0) -> FeatureSplit:
         """At most ``n`` clips, drawn with ``seed`` and kept in split order (for summaries
         of splits too large to encode whole, such as the Million Song Dataset)."""
         if n >= len(self):
@@ -84,7 +82,8 @@ class FeatureStore:
     Attributes:
         tags: tag names, label-matrix column order.
         index: one row per listed clip: ``split, row, id, path, tags, status, message``.
-        report: the extraction report (``extract_report.json``).
+        report: the extraction report (``extract_report.json``) as its raw JSON object;
+            ``feature_layout.read_report`` gives it typed.
         settings: what decided the features (``extract_settings.json``: ``features``,
             the feature settings, among them).
 
@@ -94,13 +93,12 @@ class FeatureStore:
 
     def __init__(self, folder: str | Path):
         self.folder = require_done(folder)
-        self.tags: list[str] = (self.folder / "tags.txt").read_text().splitlines()
-        self.index: pd.DataFrame = pd.read_csv(
-            self.folder / "index.csv", dtype={"id": str, "path": str, "tags": str,
-                                              "status": str, "message": str},
-            keep_default_na=False)
-        self.report: dict = json.loads((self.folder / "extract_report.json").read_text())
-        settings = self.folder / "extract_settings.json"
+        self.tags: list[str] = (self.folder / TAGS_FILE).read_text().splitlines()
+        self.index: pd.DataFrame = pd.read_csv(self.folder / INDEX_FILE, dtype=INDEX_DTYPES,
+                                               keep_default_na=False)
+        # Kept raw: hand-made folders (tests, older kits) may hold a partial report.
+        self.report: dict = json.loads((self.folder / REPORT_FILE).read_text())
+        settings = self.folder / SETTINGS_FILE
         self.settings: dict = json.loads(settings.read_text()) if settings.exists() else {}
 
     def __repr__(self) -> str:
@@ -118,7 +116,7 @@ class FeatureStore:
             for t in tags.split(";") if tags else ():
                 if t in col:
                     labels[r, col[t]] = True
-        return FeatureSplit(self.folder / f"{name}.npy", rows["row"].to_numpy(dtype=np.int64),
+        return FeatureSplit(self.folder / features_file(name), rows["row"].to_numpy(dtype=np.int64),
                             rows["id"].tolist(), labels)
 
 

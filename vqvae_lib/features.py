@@ -3,6 +3,8 @@
 The paper's preprocessing: librosa, 22,050 Hz mono, n_fft 2048, hop 512, power 2, 128 mel
 bands; the first 29 s are read and the first 1,024 frames kept; then
 ``log(1 + 10000 * mel) * a + b`` with ``a = 0.9 * 2 / 19.0114`` and ``b = -0.9``.
+Where today's librosa differs from the 2019 one the authors used (zero rather than
+reflect padding at the clip edges, the resampler): ``docs/method.md``.
 
 ``reference_log_mel`` is that recipe written the naive way (the ground truth).
 ``clip_features`` computes the same matrix faster: it decodes only the samples the kept
@@ -296,6 +298,15 @@ def mel_to_audio(x: np.ndarray, cfg: FeatureConfig, n_iter: int = 32) -> np.ndar
     return y.astype(np.float32)
 
 
+def write_wav(path: str | Path, audio: np.ndarray, sr: int) -> Path:
+    """Write ``audio [samples]`` as 16-bit PCM (clipped to [-1, 1]); the folder is created."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0), int(sr),
+             subtype="PCM_16")
+    return path
+
+
 __all__ = ["AudioError", "FAILURE_REASONS", "FeatureConfig", "clip_features", "load_audio",
            "log_mel", "mel_filterbank", "mel_to_audio", "power_spectrogram", "reference_log_mel",
-           "scale", "unscale"]
+           "scale", "unscale", "write_wav"]

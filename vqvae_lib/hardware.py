@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import torch
+import torch.distributed as dist
 
 
 def cpu_has_fast_bf16() -> bool:
@@ -73,3 +75,25 @@ def set_threads(threads: int | None) -> None:
     """Fix the intra-op thread count (reproducible CPU results need a fixed count)."""
     n = threads or int(os.environ.get("OMP_NUM_THREADS", 0)) or os.cpu_count() or 1
     torch.set_num_threads(max(1, n))
+
+
+def world() -> tuple[int, int]:
+    """(rank, world size); (0, 1) outside torch.distributed."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def barrier() -> None:
+    if world()[1] > 1:
+        dist.barrier()
+
+
+def gather(value: Any) -> list[Any]:
+    """``value`` of every DDP rank, in rank order (``[value]`` on one process)."""
+    size = world()[1]
+    if size == 1:
+        return [value]
+    seen: list[Any] = [None] * size
+    dist.all_gather_object(seen, value)
+    return seen

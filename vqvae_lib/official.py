@@ -13,7 +13,7 @@ table (``paper_table()``): ``paper-run1`` .. ``paper-run5``, ``vggish``, ``popul
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import numpy as np
@@ -23,7 +23,7 @@ OFFICIAL_RUNS = ("paper-run1", "paper-run2", "paper-run3", "paper-run4", "paper-
                  "vggish", "popular")
 
 
-@lru_cache(maxsize=None)
+@cache
 def official_array(key: str) -> np.ndarray:
     """One official array, unpacked: ``groundtruth``, ``<run>_predictions`` or
     ``<run>_decisions`` for a run of ``OFFICIAL_RUNS``.

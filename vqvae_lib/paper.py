@@ -15,14 +15,27 @@ run numbers), ``runs_file`` the prefix of its official prediction files.
 
 ``moodtheme_test_ids()``: the 4231 track ids of the split-0 mood/theme test split in
 the official order, the clips those scores were computed on.
+
+A run of one's own on that data is placed beside them (``evaluate.evaluate_run``):
+``is_moodtheme_split0`` says whether it is that data, ``official_test_split_mismatch``
+whether its test clips are the complete official split in its order (else its scores
+are not comparable), ``beside_paper`` and ``on_leaderboard`` give the tables with the
+run's row in them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+from .registry import RunPaths
+
+if TYPE_CHECKING:
+    from .datasets import DatasetConfig
 
 PAPER_COLUMNS = ("run", "vqvae", "classifier", "encoder", "roc_auc_macro", "pr_auc_macro",
                  "f1_macro", "f1_micro", "val_roc_auc_macro")
@@ -109,3 +122,82 @@ PAPER_CLAIMS: tuple[Claim, ...] = (
     Claim("Type-1 beats Type-2", "vqvae", "type1", "type2",
           ("classifier", "encoder"), (("Run-1", "Run-5"),)),
 )
+
+
+# -- a run of the kit beside the published numbers ------------------------------------
+def is_moodtheme_split0(dataset: DatasetConfig | None, tags: Sequence[str],
+                        n_test: int) -> bool:
+    """True for MTG-Jamendo split-0 mood/theme, the data of the paper's Table 2: by the
+    run's tagging dataset (``params.data.tag``; None when unknown), or else by its 56
+    official tags and 4231 test clips."""
+    # ``kind`` tells the dataset settings apart; only jamendo ones have split and subset.
+    if (dataset is not None and dataset.kind == "jamendo" and dataset.split == 0
+            and dataset.subset == "moodtheme"):
+        return True
+    return tuple(tags) == MOODTHEME_TAGS and n_test == MOODTHEME_TEST_CLIPS
+
+
+def official_test_split_mismatch(clip_ids: Sequence[str] | None) -> str | None:
+    """Why ``clip_ids`` (a run's test rows) are not the official split-0 mood/theme test
+    split, all ``MOODTHEME_TEST_CLIPS`` tracks in the official order; None when they are.
+
+    The paper's and the leaderboard's scores are over exactly those clips, so a run
+    scored on fewer (clips whose audio failed to decode, say) or on others is not
+    comparable with them, even when its numbers look close.
+    """
+    if clip_ids is None:
+        ids_file = RunPaths.split_name(RunPaths.CLIP_IDS, "test")
+        return f"the run has no {ids_file} to check its test clips against the official split"
+    official = moodtheme_test_ids()
+    if list(clip_ids) == list(official):
+        return None
+    have, known = set(clip_ids), set(official)
+    missing = [c for c in official if c not in have]
+    problems = []
+    if missing:
+        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        problems.append(f"{len(missing)} of the {len(official)} official test clips "
+                        f"{'is' if len(missing) == 1 else 'are'} missing ({shown})")
+    extra = [c for c in clip_ids if c not in known]
+    if extra:
+        problems.append(f"{len(extra)} test clips are not in the official test split "
+                        f"({', '.join(extra[:3])}{', ...' if len(extra) > 3 else ''})")
+    repeated = len(clip_ids) - len(have)
+    if repeated:
+        problems.append(f"{repeated} test clips appear more than once")
+    if not problems:
+        problems.append("the test clips are the official ones but in another order")
+    return "; ".join(problems)
+
+
+def beside_paper(name: str, design: dict[str, Any],
+                 metrics: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """The paper's Table 2 with a run's row, best test ROC-AUC first.
+
+    Args:
+        name: the run's name.
+        design: its ``vqvae``, ``classifier`` and ``encoder`` (the params files' words).
+        metrics: ``{"validation": ..., "test": ...}``, each a ``metrics.METRIC_KEYS`` dict.
+
+    Returns:
+        ``PAPER_COLUMNS`` and ``source`` (``paper`` or ``this kit``), one row per run.
+    """
+    paper = paper_table()[list(PAPER_COLUMNS)].assign(source="paper")
+    test = {m: metrics["test"][m]
+            for m in ("roc_auc_macro", "pr_auc_macro", "f1_macro", "f1_micro")}
+    row = {"run": name, **design, **test,
+           "val_roc_auc_macro": metrics["validation"]["roc_auc_macro"], "source": "this kit"}
+    table = pd.concat([paper, pd.DataFrame([row])], ignore_index=True)
+    return table.sort_values("roc_auc_macro", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def on_leaderboard(name: str, test: dict[str, Any]) -> pd.DataFrame:
+    """The 2019 leaderboard with a run (team ``this kit``, its test ``metrics.METRIC_KEYS``
+    dict ``test``) placed by PR-AUC macro; ``rank`` re-numbered."""
+    board = leaderboard().drop(columns="rank")
+    row = {"team": "this kit", "run": name, **{m: test[m] for m in board.columns if m in test}}
+    board = pd.concat([board, pd.DataFrame([row])], ignore_index=True)
+    board = board.sort_values(LEADERBOARD_METRIC, ascending=False,
+                              kind="stable").reset_index(drop=True)
+    board.insert(2, "rank", range(1, len(board) + 1))
+    return board

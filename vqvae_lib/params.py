@@ -19,10 +19,12 @@ import yaml
 from .config import ConfigError, from_dict, to_dict
 from .datasets import DatasetConfig
 from .features import FeatureConfig
-from .taggers import TaggerConfig
+from .pretrain import PretrainConfig
+from .reconstruct_visualize import InspectConfig
+from .registry import STEP_NAMES
+from .tagging import TagConfig
 from .vqvae import VQVAEConfig
 
-STEP_NAMES = ("extract", "pretrain", "reconstruct_visualize", "tag", "evaluate")
 OUTPUTS_ENV = "VQVAE_KIT_OUTPUTS"
 
 
@@ -46,117 +48,6 @@ class DataConfig:
     @property
     def pretrain_dataset(self) -> DatasetConfig:
         return self.pretrain if self.pretrain is not None else self.tag  # type: ignore[return-value]
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """Optimisation and hardware settings shared by pretraining and tagging.
-
-    Args:
-        batch_size: clips per step (global batch under DDP).
-        lr: Adam learning rate (the paper: 2e-4).
-        epochs: upper bound on epochs (the paper: 100, with early stopping).
-        patience: epochs without validation improvement before stopping.
-        max_steps: stop after this many optimiser steps in total (quick runs); None = no cap.
-        amp: ``auto`` = bf16 autocast where the hardware has fast bf16 (GPUs, CPUs with
-            AVX512-BF16 or AMX), ``bf16`` = always, ``off`` = fp32.
-        channels_last: None = NHWC on CPUs and with bf16 autocast, else a fixed choice.
-        compile: wrap the model in ``torch.compile``.
-        checkpoint_every: also write ``last`` every N steps (0 = at epoch ends only).
-        log_every: write a per-step log row every N steps.
-        num_workers: DataLoader worker processes.
-        crop_frames: train on one random crop of this many frames of each clip per
-            epoch (even); None = the whole stored clip, as the paper does.
-    """
-
-    batch_size: int = 12
-    lr: float = 2e-4
-    epochs: int = 100
-    patience: int = 10
-    max_steps: int | None = None
-    amp: Literal["auto", "bf16", "off"] | bool = "auto"
-    channels_last: bool | None = None
-    compile: bool = False
-    checkpoint_every: int = 500
-    log_every: int = 10
-    num_workers: int = 0
-    crop_frames: int | None = None
-
-    def __post_init__(self) -> None:
-        # YAML reads a bare ``off`` as False: accept it (and True) as the word it meant.
-        if isinstance(self.amp, bool):
-            object.__setattr__(self, "amp", "bf16" if self.amp else "off")
-        for name in ("batch_size", "epochs", "patience", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
-        if self.crop_frames is not None and (self.crop_frames < 2 or self.crop_frames % 2):
-            raise ValueError(f"crop_frames must be an even number of frames (the encoder "
-                             f"halves time), got {self.crop_frames}")
-
-
-@dataclass(frozen=True)
-class PretrainConfig(TrainingConfig):
-    """Step 1: VQ-VAE pretraining by reconstruction (``TrainingConfig`` plus ``checkpoint``).
-
-    Args:
-        checkpoint: start from this existing pretraining checkpoint instead of training
-            (path relative to the params file); None = train here.
-    """
-
-    checkpoint: str | None = None
-
-
-@dataclass(frozen=True)
-class TagConfig(TrainingConfig):
-    """Step 2: a tagger on the pretrained encoder (``TrainingConfig`` plus the tagger).
-
-    Args:
-        encoder: ``fixed`` freezes the encoder and trains on cached code indices;
-            ``finetune`` trains the encoder too, adding both VQ loss terms.
-        tagger: the classifier (``gru`` or ``cnn``) and its sizes.
-        eval_hop_frames: with ``crop_frames``, validation, test and prediction average
-            the tagger's outputs over the crops that tile each clip at this hop (even);
-            None = ``crop_frames`` (crops side by side).
-    """
-
-    encoder: Literal["fixed", "finetune"] = "fixed"
-    tagger: TaggerConfig = field(default_factory=TaggerConfig)
-    eval_hop_frames: int | None = None
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        hop = self.eval_hop_frames
-        if hop is not None and (hop < 2 or hop % 2):
-            raise ValueError(f"eval_hop_frames must be an even number of frames, got {hop}")
-
-    @property
-    def eval_hop(self) -> int | None:
-        """The hop between evaluation crops (None: whole clips)."""
-        return None if self.crop_frames is None else (self.eval_hop_frames or self.crop_frames)
-
-
-@dataclass(frozen=True)
-class InspectConfig:
-    """03_reconstruct_visualize settings.
-
-    Args:
-        n_clips: clips per split shown as input/reconstruction pairs.
-        n_audio: clips inverted to audio with Griffin-Lim.
-        griffin_lim_iters: Griffin-Lim iterations (librosa's default is 32).
-        tsne: also draw a t-SNE of the codebook (skipped above 2048 codes).
-        probe_max_iter: iterations of the bag-of-codes logistic-regression probe.
-        max_clips: clips per split encoded for the summaries, drawn with the run's seed
-            (None = every clip; a cap keeps the Million Song Dataset's 557k clips cheap).
-    """
-
-    n_clips: int = 4
-    n_audio: int = 2
-    griffin_lim_iters: int = 32
-    tsne: bool = True
-    probe_max_iter: int = 500
-    max_clips: int | None = 2000
 
 
 @dataclass(frozen=True)
@@ -221,6 +112,13 @@ def _merge(base: dict, over: dict, path: tuple[str, ...] = ()) -> dict:
     # mappings with a ``kind`` (``vqvae``: type1/type2) merge key by key as usual.
     if (len(path) == 2 and path[0] == "data" and "kind" in over and "kind" in base
             and over["kind"] != base["kind"]):
+        return dict(over)
+    # Likewise a tagger of another ``classifier``: a GRU's sizes mean nothing to the CNN.
+    # (A base in the flat ``gru_*``/``cnn_*`` spelling of older versions merges as it
+    # always did; ``TagConfig.upgrade_keys`` then picks the chosen classifier's keys.)
+    if (path == ("tag", "tagger") and "classifier" in over and "classifier" in base
+            and over["classifier"] != base["classifier"]
+            and not any(k.startswith(("gru_", "cnn_")) for k in base)):
         return dict(over)
     out = dict(base)
     for k, v in over.items():

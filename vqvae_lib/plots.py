@@ -9,10 +9,10 @@ MTG-Jamendo mood/theme names stay readable.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -21,7 +21,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from sklearn.metrics import average_precision_score, precision_recall_curve
 
-from .inspect import perplexity
+from .codebook_analysis import perplexity
 
 INCH_PER_TAG = 0.22
 MEL_CMAP = "magma"
@@ -81,7 +81,8 @@ def extraction_table(reports: dict[str, dict[str, Any]]) -> pd.DataFrame:
                    "total": int(c.get("total", 0))}
             row["failed"] = row["total"] - row["ok"]
             for reason in reasons:
-                row[reason] = per_split.get(split, {}).get(reason, 0) if split_known[reason] else pd.NA
+                row[reason] = (per_split.get(split, {}).get(reason, 0) if split_known[reason]
+                               else pd.NA)
             total_ok, total = total_ok + row["ok"], total + row["total"]
             rows.append(row)
         all_row = {"role": role, "split": "all", "ok": total_ok, "total": total,
@@ -114,12 +115,13 @@ def plot_tag_frequency(labels: np.ndarray, tags: Sequence[str]) -> Figure:
         ax.invert_yaxis()
         ax.set_ylim(len(order) - 0.5, -0.5)
         ax.set(xlabel="clips with the tag", ylabel="tag",
-               title=f"Tag frequency ({len(labels)} clips, {labels.sum(1).mean():.2f} tags per clip)")
+               title=f"Tag frequency ({len(labels)} clips, "
+                     f"{labels.sum(1).mean():.2f} tags per clip)")
     return fig
 
 
-def plot_mels(mels: Sequence[np.ndarray], titles: Sequence[str], suptitle: str = "Log-mel spectrograms",
-              ncols: int = 2) -> Figure:
+def plot_mels(mels: Sequence[np.ndarray], titles: Sequence[str],
+              suptitle: str = "Log-mel spectrograms", ncols: int = 2) -> Figure:
     """A grid of scaled log-mel spectrograms on one colour scale.
 
     Args:
@@ -199,7 +201,8 @@ def plot_pretrain_losses(log: pd.DataFrame) -> Figure:
             if _has(epochs, "recon"):
                 ax2.plot(epochs["epoch"] + 1, epochs["recon"], "s--", label="train recon (mean)")
             best = epochs.loc[pd.to_numeric(epochs["val_recon"]).idxmin()]
-            ax2.axvline(best["epoch"] + 1, color="0.3", ls=":", label=f"best epoch {int(best['epoch']) + 1}")
+            ax2.axvline(best["epoch"] + 1, color="0.3", ls=":",
+                        label=f"best epoch {int(best['epoch']) + 1}")
             ax2.legend()
             ax2.xaxis.get_major_locator().set_params(integer=True)
         else:
@@ -274,7 +277,8 @@ def plot_reconstructions(x: np.ndarray, x_hat: np.ndarray, titles: Sequence[str]
                                   vmax=0.9, interpolation="nearest")
                 extra = f" (MSE {mse:.4f})" if j else ""
                 ax.set_title(textwrap.shorten(f"{titles[i]} · {what}{extra}", 70), fontsize=8)
-                ax.set(xlabel="frame" if i == len(x) - 1 else "", ylabel="mel band" if j == 0 else "")
+                ax.set(xlabel="frame" if i == len(x) - 1 else "",
+                       ylabel="mel band" if j == 0 else "")
         if image is not None:
             fig.colorbar(image, ax=axes, shrink=0.8, label="scaled log-mel")
         else:
@@ -283,8 +287,8 @@ def plot_reconstructions(x: np.ndarray, x_hat: np.ndarray, titles: Sequence[str]
     return fig
 
 
-def plot_recon_error_hist(errors: np.ndarray, ids: Sequence[str], groups: Sequence[str] | None = None,
-                          n_named: int = 3) -> Figure:
+def plot_recon_error_hist(errors: np.ndarray, ids: Sequence[str],
+                          groups: Sequence[str] | None = None, n_named: int = 3) -> Figure:
     """Per-clip reconstruction MSE, with the best and worst clips named.
 
     Args:
@@ -298,7 +302,8 @@ def plot_recon_error_hist(errors: np.ndarray, ids: Sequence[str], groups: Sequen
     with _style():
         fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
         if len(errors):
-            frame = pd.DataFrame({"MSE": errors, "split": list(groups) if groups is not None else "all"})
+            frame = pd.DataFrame({"MSE": errors,
+                                  "split": list(groups) if groups is not None else "all"})
             sns.histplot(frame, x="MSE", hue="split" if groups is not None else None,
                          bins=min(40, max(5, len(errors) // 2)), element="step", ax=ax)
             k = min(n_named, len(errors))
@@ -312,7 +317,8 @@ def plot_recon_error_hist(errors: np.ndarray, ids: Sequence[str], groups: Sequen
         else:
             _no_data(ax, "no clips")
         ax.set(xlabel="reconstruction MSE per clip", ylabel="clips",
-               title=f"Reconstruction error ({len(errors)} clips, mean {errors.mean() if len(errors) else float('nan'):.4f})")
+               title=f"Reconstruction error ({len(errors)} clips, "
+                     f"mean {errors.mean() if len(errors) else float('nan'):.4f})")
     return fig
 
 
@@ -407,7 +413,7 @@ def plot_code_tag_heatmap(lift: np.ndarray, tags: Sequence[str], top_k: int = 20
     """log2 lift of the codes most tied to any tag, tags as rows.
 
     Args:
-        lift: float ``[n_tags, K]`` from ``inspect.code_tag_lift``.
+        lift: float ``[n_tags, K]`` from ``codebook_analysis.code_tag_lift``.
         tags: the ``n_tags`` names.
         top_k: columns shown: the used codes with the highest lift for any tag.
     """
@@ -423,7 +429,8 @@ def plot_code_tag_heatmap(lift: np.ndarray, tags: Sequence[str], top_k: int = 20
         cols = informative[np.argsort(-lift[:, informative].max(axis=0), kind="stable")[:top_k]]
         values = np.log2(lift[:, cols])
         width = min(16.0, 3.0 + 0.35 * len(cols) + 0.07 * max(len(t) for t in tags))
-        fig, ax = plt.subplots(figsize=(width, _tag_height(len(tags), base=2.0)), layout="constrained")
+        fig, ax = plt.subplots(figsize=(width, _tag_height(len(tags), base=2.0)),
+                               layout="constrained")
         bound = max(1e-6, float(np.nanmax(np.abs(values))))
         image = ax.imshow(values, cmap="vlag", vmin=-bound, vmax=bound, aspect="auto",
                           interpolation="nearest")
@@ -458,7 +465,8 @@ def plot_tagging_curves(log: pd.DataFrame, best_epoch: int) -> Figure:
         else:
             ax1.legend()
         ax1.set(xlabel="step", ylabel="loss", title="Training loss per step")
-        for col, label in (("val_roc_auc_macro", "ROC-AUC macro"), ("val_pr_auc_macro", "PR-AUC macro")):
+        for col, label in (("val_roc_auc_macro", "ROC-AUC macro"),
+                           ("val_pr_auc_macro", "PR-AUC macro")):
             if _has(epochs, col):
                 ax2.plot(epochs["epoch"] + 1, epochs[col], "o-", label=label)
         ax2.axvline(best_epoch + 1, color="0.3", ls="--", label=f"best epoch {best_epoch + 1}")
@@ -498,7 +506,8 @@ def plot_per_tag(per_tag: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_pr_curves(y_true: np.ndarray, y_score: np.ndarray, tags: Sequence[str], n: int = 3) -> Figure:
+def plot_pr_curves(y_true: np.ndarray, y_score: np.ndarray, tags: Sequence[str],
+                   n: int = 3) -> Figure:
     """Precision-recall curves of the ``n`` best and ``n`` worst tags by PR-AUC.
 
     Args:
@@ -516,7 +525,8 @@ def plot_pr_curves(y_true: np.ndarray, y_score: np.ndarray, tags: Sequence[str],
         for ax, group, name in ((axes[0], best, "best"), (axes[1], worst, "worst")):
             for j in group:
                 precision, recall, _ = precision_recall_curve(y_true[:, j], y_score[:, j])
-                ax.plot(recall, precision, label=f"{tags[j]} (AP {ap[j]:.3f}, prior {y_true[:, j].mean():.3f})")
+                ax.plot(recall, precision,
+                        label=f"{tags[j]} (AP {ap[j]:.3f}, prior {y_true[:, j].mean():.3f})")
             if group:
                 ax.legend(fontsize=7, loc="upper right")
             else:

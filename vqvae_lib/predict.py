@@ -11,15 +11,17 @@ histogram, as musicnn's extractor gives).
 What a run folder must hold: ``tag/best.pt`` (the tagger with its VQ-VAE, tags, tag
 and feature settings) and, for ``tuned`` thresholds, ``metrics.json`` or the
 validation predictions it is computed from. The dataset is not needed.
+
+The table is printed or written by ``predict_output``; ``predict_cli`` is the command.
 """
 
 from __future__ import annotations
 
 import glob
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,7 @@ from .hardware import Hardware, select_hardware
 from .metrics import tune_thresholds
 from .params import resolve_params_path
 from .progress import progress_bar
+from .registry import RunPaths
 from .taggers import latent_to_sequence
 
 #: File name endings searched for in folders (what libsndfile decodes).
@@ -104,29 +107,32 @@ class Tagger:
 
 def _feature_settings(folder: Path, ckpt: dict) -> FeatureConfig:
     record = ckpt.get("features")
-    where = f"{folder / 'tag' / 'best.pt'}: features"
+    paths = RunPaths(folder)
+    where = f"{paths.checkpoint('tag')}: features"
     if record is None:  # runs tagged before the settings were kept in the checkpoint
-        params_json = folder / "params.json"
+        params_json = paths.params
         if not params_json.exists():
             raise RunFolderError(f"{folder}: the tagger's feature settings are neither in "
-                                 f"tag/best.pt nor in params.json; run the tag step again")
+                                 f"{paths.checkpoint_name('tag')} nor in {paths.PARAMS}; "
+                                 "run the tag step again")
         record = json.loads(params_json.read_text())["features"]
         where = f"{params_json}: features"
     return from_dict(FeatureConfig, dict(record), where=where)
 
 
 def _thresholds(folder: Path, n_tags: int) -> np.ndarray:
-    metrics = folder / "metrics.json"
+    paths = RunPaths(folder)
+    metrics = paths.metrics
     if metrics.exists():
         values = json.loads(metrics.read_text()).get("thresholds")
         if values is not None and len(values) == n_tags:
             return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-    val_pred, val_gt = folder / "predictions_validation.npy", folder / "groundtruth_validation.npy"
+    val_pred, val_gt = paths.predictions("validation"), paths.groundtruth("validation")
     if val_pred.exists() and val_gt.exists():
         # Evaluation has not run (or was removed): tune as it would.
         thr = tune_thresholds(np.load(val_gt).astype(bool), np.load(val_pred))
         return np.asarray(thr, dtype=np.float64)
-    raise RunFolderError(f"{folder}: no metrics.json or validation predictions to take "
+    raise RunFolderError(f"{folder}: no {paths.METRICS} or validation predictions to take "
                          f"tuned thresholds from; run the evaluate step, or pass a fixed "
                          f"threshold (--threshold 0.5)")
 
@@ -145,19 +151,19 @@ def load_tagger(run: str | Path, outputs: str | Path | None = None, device: str 
     Raises:
         RunFolderError: no trained tagger (or thresholds) in the folder.
     """
-    from .tagging import load_tagging_model  # torch models: loaded only when tagging
+    from .tagging import TaggingModel  # torch models: loaded only when tagging
 
     folder = run_folder(run, outputs)
-    best = folder / "tag" / "best.pt"
+    best = RunPaths(folder).checkpoint("tag")
     if not best.exists():
-        raise RunFolderError(f"{folder}: no trained tagger (tag/best.pt); run the tag step "
-                             f"first: vqvae-kit run PARAMS --to tag")
+        raise RunFolderError(f"{folder}: no trained tagger ({RunPaths.checkpoint_name('tag')}); "
+                             "run the tag step first: vqvae-kit run PARAMS --to tag")
     ckpt = load_checkpoint(best, map_location="cpu")
     cfg = ckpt["tag_config"]
     run_amp = cfg.get("amp", "auto")
     run_amp = {True: "bf16", False: "off"}.get(run_amp, run_amp)
     hw = select_hardware(device, amp or run_amp)
-    model = load_tagging_model(best, hw.device)
+    model = TaggingModel.from_checkpoint(best, hw.device)
     tags = list(ckpt["tags"])
     crop = cfg.get("crop_frames")
     hop = None if crop is None else (cfg.get("eval_hop_frames") or crop)
@@ -297,46 +303,5 @@ def predict_files(run: str | Path | Tagger, paths: Iterable[str | Path], top: in
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-def to_json_records(table: pd.DataFrame) -> list[dict]:
-    """The ``--json`` layout: ``{"path", "top": [[tag, score], ...], "tags"}`` per file,
-    or ``{"path", "error"}`` for a file that failed."""
-    out = []
-    for row in table.itertuples(index=False):
-        if isinstance(row.error, str):
-            out.append({"path": row.path, "error": row.error})
-        else:
-            out.append({"path": row.path, "top": [[t, round(s, 6)] for t, s in row.top],
-                        "tags": list(row.tags)})
-    return out
-
-
-def format_table(table: pd.DataFrame) -> str:
-    """Per file: its path, then the top tags with scores, ``*`` on those decided positive."""
-    lines = []
-    width = max((len(t) for tops in table["top"] for t, _ in tops), default=0)
-    for row in table.itertuples(index=False):
-        if isinstance(row.error, str):
-            lines.append(f"x {row.path}: {row.error}")
-            continue
-        lines.append(row.path)
-        chosen = set(row.tags)
-        for tag, score in row.top:
-            lines.append(f"  {score:6.3f}  {tag:<{width}}{'  *' if tag in chosen else ''}")
-    return "\n".join(lines)
-
-
-def write_embeddings(table: pd.DataFrame, path: str | Path) -> Path:
-    """``--embeddings``: an .npz with ``paths`` [N], ``embedding`` float32 [N, D*H'] and
-    ``code_histogram`` float32 [N, K] of the files that were tagged."""
-    ok = table[table["error"].isna()]
-    path = Path(path)
-    np.savez(path, paths=np.array(ok["path"].tolist(), dtype=str),
-             embedding=np.stack(ok["embedding"].tolist()).astype(np.float32)
-             if len(ok) else np.zeros((0, 0), np.float32),
-             code_histogram=np.stack(ok["code_histogram"].tolist()).astype(np.float32)
-             if len(ok) else np.zeros((0, 0), np.float32))
-    return path
-
-
-__all__ = ["AUDIO_SUFFIXES", "RunFolderError", "Tagger", "audio_paths", "format_table",
-           "load_tagger", "predict_files", "run_folder", "to_json_records", "write_embeddings"]
+__all__ = ["AUDIO_SUFFIXES", "RunFolderError", "Tagger", "audio_paths", "load_tagger",
+           "predict_files", "run_folder"]

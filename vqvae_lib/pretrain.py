@@ -1,50 +1,50 @@
 """Step 1 of the paper: pretrain the VQ-VAE by reconstruction.
 
 Loss = reconstruction MSE + codebook loss + beta * commitment loss (van den Oord et al.
-2017, as the authors; the EMA preset has no codebook loss). The 02_pretrain notebook calls ``pretrain(run)``.
-
-More than one GPU or machine::
-
-    torchrun --nproc_per_node=4 -m vqvae_lib.pretrain params/msd/pretrain_type1.yaml
-
-runs DDP: each process reads its shard of every epoch (``DistributedSampler``), the
-quantizer all-reduces its statistics, and rank 0 writes checkpoints and the log.
+2017, as the authors; the EMA preset has no codebook loss). The 02_pretrain notebook
+calls ``pretrain(run)``; ``vqvae-kit pretrain PARAMS`` (``pretrain_command``) runs it
+without the notebook, on several GPUs or machines under ``torchrun``.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, DistributedSampler
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .config import from_dict, to_dict
+from .checkpoint import load_checkpoint, save_checkpoint, set_aside_if_stale
+from .config import to_dict
 from .crops import RandomCrops, TiledCrops
 from .feature_store import FeatureStore
-from .hardware import Hardware, select_hardware, set_threads
-from .steps import Run
-from .trainer import Trainer, TrainState, set_aside_if_stale, world
-from .vqvae import VQVAE, VQVAEConfig
+from .hardware import Hardware, select_hardware, set_threads, world
+from .trainer import Trainer, TrainingConfig, TrainState
+from .vqvae import VQVAE
+
+if TYPE_CHECKING:  # the run machinery reads this module's settings: no import at run time
+    from .steps import Run
+
+@dataclass(frozen=True)
+class PretrainConfig(TrainingConfig):
+    """Step 1: VQ-VAE pretraining by reconstruction (``TrainingConfig`` plus ``checkpoint``).
+
+    Args:
+        checkpoint: start from this existing pretraining checkpoint instead of training
+            (path relative to the params file); None = train here.
+    """
+
+    checkpoint: str | None = None
+
+
 
 LOG_FIELDS = ["loss", "recon", "codebook", "commitment", "perplexity", "used_codes",
               "dead_codes", "restarts", "val_recon", "val_perplexity", "val_used_codes"]
-
-
-def load_vqvae(path: str | Path, device: str | torch.device = "cpu") -> VQVAE:
-    """Rebuild a pretrained VQ-VAE from its checkpoint alone (eval mode)."""
-    ckpt = load_checkpoint(Path(path), map_location=device)
-    if "vqvae_config" not in ckpt:
-        raise ValueError(f"{path} is not a VQ-VAE pretraining checkpoint (no vqvae_config)")
-    model = VQVAE(from_dict(VQVAEConfig, ckpt["vqvae_config"], where=f"{path}: vqvae_config"))
-    model.load_state_dict(ckpt["model"])
-    return model.to(device).eval()
 
 
 def _to_input(x: torch.Tensor, hw: Hardware) -> torch.Tensor:
@@ -120,7 +120,7 @@ def build_trainer(run: Run, hw: Hardware, progress: bool = True) -> tuple[Traine
 
     trainer = Trainer(
         model=model, optimizer=optimizer, train_set=train_set, config=p.pretrain,
-        out_dir=run.dir / "pretrain", log_path=run.dir / "pretrain_log.csv", step_fn=step,
+        out_dir=run.paths.step_dir("pretrain"), log_path=run.paths.log("pretrain"), step_fn=step,
         validate_fn=lambda: reconstruction_figures(model, val_loader, hw), monitor="val_recon",
         mode="min", seed=p.seed, log_fields=LOG_FIELDS, desc="pretrain",
         extra={"kind": "vqvae", "vqvae_config": to_dict(p.vqvae),
@@ -142,20 +142,20 @@ def pretrain(run: Run, progress: bool = True) -> TrainState:
     """
     p = run.params
     set_threads(p.threads)
-    out = run.dir / "pretrain"
+    best = run.paths.checkpoint("pretrain")
     if p.pretrain.checkpoint:
         src = Path(p.pretrain.checkpoint)
         src = src if src.is_absolute() else run.base_dir / src
-        load_vqvae(src)  # fails early, naming the file, if it is no VQ-VAE checkpoint
+        VQVAE.from_checkpoint(src)  # fails early, naming the file, if it is no VQ-VAE checkpoint
         fingerprint = run_fingerprint(run, "pretrain")
-        if (out / "best.pt").exists():
-            set_aside_if_stale(load_checkpoint(out / "best.pt"), fingerprint,
+        if best.exists():
+            set_aside_if_stale(load_checkpoint(best), fingerprint,
                                lambda why: run.archive("pretrain", why, notebook=False),
-                               "pretrain", out / "best.pt")
+                               "pretrain", best)
         ckpt = load_checkpoint(src)
         ckpt["fingerprint"] = fingerprint
-        save_checkpoint(ckpt, out / "best.pt")
-        (run.dir / "pretrain_log.csv").write_text("scope,epoch,step,seconds\n")
+        save_checkpoint(ckpt, best)
+        run.paths.log("pretrain").write_text("scope,epoch,step,seconds\n")
         return TrainState(finished=True, stop_reason=f"copied from {src}")
     local_rank = int(os.environ["LOCAL_RANK"]) if "LOCAL_RANK" in os.environ else None
     hw = select_hardware(p.device, p.pretrain.amp, p.pretrain.channels_last, local_rank)
@@ -169,29 +169,7 @@ def pretrain(run: Run, progress: bool = True) -> TrainState:
     return state
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry for ``python -m vqvae_lib.pretrain`` and ``torchrun -m vqvae_lib.pretrain``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("params")
-    parser.add_argument("--outputs", help="folder holding all runs")
-    args = parser.parse_args(argv)
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if distributed:
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        dist.init_process_group(backend)
-        if torch.cuda.is_available():
-            torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
-    try:
-        run = Run(args.params, args.outputs)
-        state = pretrain(run)
-        if world()[0] == 0:
-            print(f"pretraining finished: {state.stop_reason}; best epoch {state.best_epoch + 1}, "
-                  f"val_recon {state.best}; checkpoints in {run.dir / 'pretrain'}")
-    finally:
-        if distributed:
-            dist.destroy_process_group()
-    return 0
+if __name__ == "__main__":  # ``python -m`` / ``torchrun -m vqvae_lib.pretrain PARAMS``
+    from .cli import main
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["pretrain", *sys.argv[1:]]))

@@ -18,7 +18,8 @@ from __future__ import annotations
 import io
 import os
 import sys
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from tqdm import std
 

@@ -53,6 +53,22 @@ def _flatten(obj: object, prefix: str = "") -> dict[str, object]:
     return {prefix.rstrip("."): obj}
 
 
+def _renamed(a: dict, b: dict, keys: list[str]) -> dict[str, str]:
+    """Keys that only lost a prefix, with their value kept (``tag.tagger.cnn_filters`` ->
+    ``tag.tagger.filters``): a new spelling of the same setting, named as such."""
+    added = [k for k in keys if k in b and k not in a]
+    out = {}
+    for k in keys:
+        if k in a and k not in b:
+            parent, _, leaf = k.rpartition(".")
+            for n in added:
+                n_parent, _, n_leaf = n.rpartition(".")
+                if n_parent == parent and leaf.endswith("_" + n_leaf) and a[k] == b[n]:
+                    out[k] = n
+                    break
+    return out
+
+
 def describe_changes(old: dict, new: dict, limit: int = 6) -> list[str]:
     """What differs between two fingerprints' parts (``Run.fingerprint_parts``), in words:
     ``params tag.lr: 0.0002 -> 0.05``, ``notebook changed``, ``upstream step 'pretrain'
@@ -60,6 +76,11 @@ def describe_changes(old: dict, new: dict, limit: int = 6) -> list[str]:
     out: list[str] = []
     a, b = _flatten(old.get("config", {})), _flatten(new.get("config", {}))
     keys = sorted(k for k in set(a) | set(b) if a.get(k, "<unset>") != b.get(k, "<unset>"))
+    renamed = _renamed(a, b, keys)
+    if renamed:
+        out.append("settings renamed by the kit, same values: " + ", ".join(
+            f"{old} -> {new.rpartition('.')[2]}" for old, new in renamed.items()))
+        keys = [k for k in keys if k not in renamed and k not in renamed.values()]
     out += [f"params {k}: {a.get(k, '<unset>')!r} -> {b.get(k, '<unset>')!r}"
             for k in keys[:limit]]
     if len(keys) > limit:
@@ -113,4 +134,5 @@ def environment() -> dict[str, object]:
             "versions": {name: _version(name) for name in VERSIONED}}
 
 
-__all__ = ["changed_files", "describe_changes", "environment", "file_sha256", "git_state", "library_hashes"]
+__all__ = ["changed_files", "describe_changes", "environment", "file_sha256", "git_state",
+           "library_hashes"]

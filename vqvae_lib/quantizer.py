@@ -1,6 +1,6 @@
 """The vector quantizer of the VQ-VAE bottleneck (van den Oord et al. 2017).
 
-Two presets:
+Two presets (their knobs, and how to read codebook usage: ``docs/quantizer.md``):
 
 ``paper``
     What the authors' code does: a learned codebook initialised

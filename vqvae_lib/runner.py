@@ -18,14 +18,18 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from . import progress
 from .config import to_dict
-from .params import STEP_NAMES
-from .steps import NOTEBOOKS_DIR, STEPS, Run, get_step
+from .registry import STEP_NAMES, STEPS, RunPaths, get_step
+from .steps import NOTEBOOKS_DIR, Run, StepNotDone
+
+if TYPE_CHECKING:  # pandas loads only when runs are listed
+    import pandas as pd
 
 KERNEL_NAME = "vqvae-kit"
 
@@ -213,17 +217,80 @@ def _set_aside(run: Run, step: str, status, force: bool, echo: Callable[[str], N
 def summary(run: Run) -> dict[str, object]:
     """Where a run's results are, for the end of ``vqvae-kit run``."""
     out: dict[str, object] = {"run": run.params.name, "folder": str(run.dir)}
-    metrics = run.dir / "metrics.json"
+    metrics = run.paths.metrics
     if metrics.exists():
         test = json.loads(metrics.read_text()).get("test", {})
         out["test"] = {k: round(v, 4) for k, v in test.items()
                        if k in ("roc_auc_macro", "pr_auc_macro", "f1_macro", "f1_micro")}
         out["metrics"] = str(metrics)
-    for name in ("predictions_test.npy", "inspect.json", "figures", "pretrain/best.pt"):
-        if (run.dir / name).exists():
-            out[name] = str(run.dir / name)
+    for name in (RunPaths.split_name(RunPaths.PREDICTIONS, "test"), RunPaths.INSPECT,
+                 RunPaths.FIGURES, RunPaths.checkpoint_name("pretrain")):
+        if (run.paths / name).exists():
+            out[name] = str(run.paths / name)
     return out
 
 
+def open_run(params_file: str, outputs_root: str = "", step: str | None = None,
+             prepare: bool = True) -> Run:
+    """The notebooks' entry: bind the params to their run folder, and for ``step`` make
+    sure the steps it reads are done (running them through the runner when ``prepare``,
+    so any notebook also works on its own in JupyterLab)."""
+    run = Run(params_file, outputs_root or None)
+    if step is not None:
+        try:
+            run.require(step)
+        except StepNotDone:
+            if not prepare:
+                raise
+            last = max((STEP_NAMES.index(n) for n in get_step(step).needs), default=-1)
+            if last >= 0:
+                print(f"preparing the inputs of {step!r}: running steps up to "
+                      f"{STEP_NAMES[last]!r} for run {run.params.name!r}")
+                code = run_pipeline(run.params_path, outputs_root=run.outputs_root,
+                                    stop=STEP_NAMES[last])
+                if code != 0:
+                    raise StepNotDone(f"could not prepare the inputs of {step!r} (exit {code})")
+            run = Run(run.params_path, run.outputs_root)
+            run.require(step)
+    run.write_params()
+    return run
+
+
+def list_runs(outputs_root: str | Path) -> pd.DataFrame:
+    """One row per run folder under ``outputs_root``: ``run``, ``steps`` done (comma
+    separated, pipeline order), test ``roc_auc_macro`` and ``pr_auc_macro`` (NaN before
+    evaluation) and ``finished`` (UTC time of its newest step record), newest first.
+
+    Read from the folders' step records alone, so it lists runs whose params files moved.
+    """
+    import pandas as pd
+
+    rows = []
+    for folder in sorted(Path(outputs_root).iterdir()):
+        paths = RunPaths(folder)
+        if not paths.records.is_dir():
+            continue
+        done, finished = [], ""
+        for name in STEP_NAMES:
+            try:
+                rec = json.loads(paths.record(name).read_text())
+            except (OSError, json.JSONDecodeError):
+                continue
+            done.append(name)
+            finished = max(finished, str(rec.get("finished", "")))
+        test: dict = {}
+        try:
+            test = json.loads(paths.metrics.read_text()).get("test", {})
+        except (OSError, json.JSONDecodeError):
+            pass
+        rows.append({"run": folder.name, "steps": ",".join(done) or "-",
+                     "test_roc_auc_macro": test.get("roc_auc_macro", float("nan")),
+                     "test_pr_auc_macro": test.get("pr_auc_macro", float("nan")),
+                     "finished": finished.replace("T", " ").rstrip("Z")})
+    columns = ["run", "steps", "test_roc_auc_macro", "test_pr_auc_macro", "finished"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values("finished", ascending=False, kind="stable").reset_index(drop=True)
+
+
 __all__ = ["run_pipeline", "ensure_kernel", "kernel_config", "kernel_progress_mode", "summary",
-           "STEPS"]
+           "open_run", "list_runs", "STEPS"]

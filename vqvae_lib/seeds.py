@@ -29,8 +29,9 @@ import yaml
 
 from .compare import TestScores, pair_runs
 from .config import ConfigError
-from .params import STEP_NAMES, RunParams
-from .steps import STEPS, Run
+from .params import RunParams
+from .registry import STEP_NAMES, STEPS, RunPaths
+from .steps import Run
 
 SEED_FILE = "params.yaml"
 
@@ -172,7 +173,7 @@ def seed_groups(folders: Sequence[str | Path]) -> list[tuple[str | None, list[Pa
     groups: dict[object, tuple[str | None, list[Path]]] = {}
     seen: dict[object, dict[int, Path]] = {}
     for folder in map(Path, folders):
-        params_file = folder / "params.json"
+        params_file = RunPaths(folder).params
         if not params_file.is_file():
             raise FileNotFoundError(f"{params_file} not found: is {folder} a run folder?")
         params = json.loads(params_file.read_text())

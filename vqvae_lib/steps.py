@@ -1,92 +1,32 @@
-"""The step registry and the run folder: what each notebook reads and writes.
+"""A run: a params file bound to its folder, its steps' fingerprints, records and status.
 
-The runner, the notebooks and the tests all read ``STEPS``; no other place names a
-step's notebook or output files. A ``Run`` maps a params file to its folder
-``<outputs>/<name>/`` and knows, for a reused step, the folder of the run it reuses.
+A ``Run`` maps a params file to its folder ``<outputs>/<name>/`` (files named by
+``registry.RunPaths``) and knows, for a reused step, the folder of the run it reuses.
+Whether a step is done, stale or never run is decided here, from the step's fingerprint
+and its record in ``.steps/``; the runner (``runner.py``) acts on it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from .archive import archive_step, list_archives, new_archive
 from .cliptable import ClipTable
 from .config import to_dict
+from .params import RunParams, default_outputs_root, load_params, resolve_params_path
 from .provenance import changed_files, describe_changes, environment, file_sha256, library_hashes
-from .params import STEP_NAMES, RunParams, default_outputs_root, load_params, resolve_params_path
+from .registry import READS_FEATURES, RunPaths, get_step
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
 
-@dataclass(frozen=True)
-class Step:
-    """One pipeline step.
-
-    Args:
-        name: the step's name in params files and on the command line.
-        notebook: file name in ``notebooks/``.
-        needs: steps whose outputs this one reads.
-        config_keys: ``RunParams`` sections that decide this step's result (its fingerprint).
-        outputs: files or folders, relative to the run folder, that exist once it is done.
-        files: everything the step writes (glob patterns allowed): what moves to
-            ``previous/`` when the step runs again from scratch.
-    """
-
-    name: str
-    notebook: str
-    needs: tuple[str, ...]
-    config_keys: tuple[str, ...]
-    outputs: tuple[str, ...]
-    files: tuple[str, ...] = ()
-
-
-STEPS: tuple[Step, ...] = (
-    Step("extract", "01_extract.ipynb", (), ("data", "features"), ("features",),
-         ("features", "figures/tag_frequency.png", "figures/mels.png")),
-    Step("pretrain", "02_pretrain.ipynb", ("extract",), ("seed", "vqvae", "pretrain"),
-         ("pretrain/best.pt", "pretrain_log.csv"),
-         ("pretrain", "pretrain_log.csv", "figures/pretrain_*.png")),
-    Step("reconstruct_visualize", "03_reconstruct_visualize.ipynb", ("extract", "pretrain"),
-         ("inspect",), ("inspect.json", "figures"),
-         ("inspect.json", "audio", "figures/reconstructions.png", "figures/recon_error.png",
-          "figures/codebook_*.png", "figures/code_map.png", "figures/code_tag_lift.png")),
-    Step("tag", "04_tag.ipynb", ("extract", "pretrain"), ("seed", "tag"),
-         ("predictions_validation.npy", "predictions_test.npy", "tags.txt",
-          "clip_ids_validation.txt", "clip_ids_test.txt", "tag/best.pt"),
-         ("tag", "tag_log.csv", "predictions_*.npy", "groundtruth_*.npy", "clip_ids_*.txt",
-          "tags.txt", "figures/tag_curves.png")),
-    Step("evaluate", "05_evaluate.ipynb", ("tag",), (), ("metrics.json", "per_tag.tsv"),
-         ("metrics.json", "per_tag.tsv", "decisions_test.npy", "figures/per_tag.png",
-          "figures/pr_curves.png")),
-)
-# Which feature role a step reads, and whether it reads the labels: pretraining sees only
-# the audio, so relabelling clips leaves a pretrained VQ-VAE valid.
-READS_FEATURES = {"pretrain": ("pretrain", False), "reconstruct_visualize": ("pretrain", True),
-                  "tag": ("tag", True)}
-STATES = ("done", "stale", "never", "reused")
-STEP_BY_NAME = {s.name: s for s in STEPS}
-assert tuple(STEP_BY_NAME) == STEP_NAMES
-
-
-def get_step(name: str) -> Step:
-    try:
-        return STEP_BY_NAME[name]
-    except KeyError:
-        raise ValueError(f"unknown step {name!r} (steps are: {', '.join(STEP_NAMES)})") from None
-
-
 def _sha(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def utc_stamp() -> str:
-    """``YYYYmmddTHHMMSSZ``: the suffix of an archive folder."""
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
 
 class StepNotDone(RuntimeError):
@@ -144,6 +84,7 @@ class Run:
             self.outputs_root = (self.params_path.parent.parent if seed_of
                                  else default_outputs_root(self.params_path))
         self.dir = self.outputs_root / self.params.name
+        self.paths = RunPaths(self.dir)
         self._tables: dict[str, ClipTable] = {}
         self._parts: dict[str, dict[str, object]] = {}
 
@@ -152,7 +93,7 @@ class Run:
 
     # -- reuse ---------------------------------------------------------------------
     @cached_property
-    def reused(self) -> dict[str, "Run"]:
+    def reused(self) -> dict[str, Run]:
         """Step name -> the run whose outputs this run reads for that step."""
         out = {}
         for step, path in self.params.reuse.items():
@@ -163,7 +104,7 @@ class Run:
             out[step] = Run(p, self.outputs_root)
         return out
 
-    def owner(self, step: str) -> "Run":
+    def owner(self, step: str) -> Run:
         """The run that makes ``step``'s outputs: this one or the one it reuses."""
         get_step(step)
         return self.reused[step].owner(step) if step in self.reused else self
@@ -198,7 +139,7 @@ class Run:
     def features_dir(self, role: str) -> Path:
         """Folder of the extracted features of ``role`` (``tag`` or ``pretrain``)."""
         owner = self.owner("extract")
-        return owner.dir / "features" / owner.feature_role(role)
+        return owner.paths.features / owner.feature_role(role)
 
     def clip_table(self, role: str) -> ClipTable:
         """The dataset of ``role`` as a clip table (cached; demo audio is made on first use)."""
@@ -208,7 +149,7 @@ class Run:
             cfg = self.params.data.tag if role == "tag" else self.params.data.pretrain_dataset
             if cfg is None:
                 raise ValueError(f"{self.params_path}: data.{role} is not set")
-            self._tables[role] = load_clip_table(cfg, self.base_dir, self.dir / "data")
+            self._tables[role] = load_clip_table(cfg, self.base_dir, self.paths.data)
         return self._tables[role]
 
     # -- fingerprints ----------------------------------------------------------------
@@ -264,14 +205,14 @@ class Run:
         """Record the resolved params as ``params.json`` in the run folder (for reports and
         for reading a run months later)."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        path = self.dir / "params.json"
+        path = self.paths.params
         data = {**to_dict(self.params), "params_file": str(self.params_path)}
         path.write_text(json.dumps(data, indent=2))
         return path
 
     # -- records -----------------------------------------------------------------------
     def done_file(self, step: str) -> Path:
-        return self.dir / ".steps" / f"{step}.json"
+        return self.paths.record(step)
 
     def read_record(self, step: str) -> dict | None:
         """The record of ``step``'s last finished run (in the run that owns it), or None."""
@@ -301,46 +242,20 @@ class Run:
         tmp.write_text(json.dumps(record, indent=2, default=str))
         tmp.replace(f)
 
-    # -- archives ----------------------------------------------------------------------
+    # -- archives (``archive.py``) ------------------------------------------------------
     @property
     def previous_dir(self) -> Path:
         """``<run>/previous/``: outputs of earlier runs of a step, never deleted by ``run``."""
-        return self.dir / "previous"
+        return self.paths.previous
 
     def new_archive(self, step: str) -> Path:
-        """A fresh ``previous/<step>-<UTC time>/`` path (not created)."""
-        base = self.previous_dir / f"{step}-{utc_stamp()}"
-        path, n = base, 1
-        while path.exists():
-            n += 1
-            path = base.with_name(f"{base.name}-{n}")
-        return path
+        return new_archive(self.paths, step)
 
     def archives(self) -> list[Path]:
-        """The folders in ``previous/``, oldest first (by the UTC time in their names)."""
-        if not self.previous_dir.is_dir():
-            return []
-        found = [p for p in self.previous_dir.iterdir() if p.is_dir()]
-        return sorted(found, key=lambda p: (p.name.split("-", 1)[-1], p.name))
+        return list_archives(self.paths)
 
     def archive(self, step: str, reason: str, notebook: bool = True) -> Path | None:
-        """Move everything ``step`` wrote (its record, and with ``notebook`` its executed
-        notebook) to ``previous/<step>-<UTC time>/``, keeping relative paths, and note
-        ``reason`` there. Returns the archive, or None when there was nothing to move."""
-        s = get_step(step)
-        patterns = [*s.files, f".steps/{step}.json"] + ([s.notebook] if notebook else [])
-        found = sorted({p for pat in patterns for p in self.dir.glob(pat)
-                        if self.previous_dir not in p.parents})
-        if not found:
-            return None
-        dest = self.new_archive(step)
-        for src in found:
-            target = dest / src.relative_to(self.dir)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(src), str(target))
-        (dest / "ARCHIVED.txt").write_text(
-            f"step {step} of run {self.params.name}, moved here at {utc_stamp()}: {reason}\n")
-        return dest
+        return archive_step(self.paths, self.params.name, step, reason, notebook)
 
     # -- status ------------------------------------------------------------------------
     def status(self, step: str) -> StepStatus:
@@ -377,7 +292,7 @@ class Run:
         """What an interrupted training step left, and whether ``run`` resumes it."""
         from .checkpoint import load_checkpoint
 
-        last = self.dir / step / "last.pt"
+        last = self.paths.checkpoint(step, "last")
         if not last.exists():
             return []
         fp = load_checkpoint(last).get("fingerprint")
@@ -387,7 +302,8 @@ class Run:
 
     def _data_changes(self) -> list[str]:
         """Per role: clips added, removed, changed, relabelled or moved since extraction."""
-        from .extract import compare_clips, read_index
+        from .extract_plan import compare_clips
+        from .feature_layout import read_index
 
         out = []
         for role in self.dataset_roles():
@@ -407,67 +323,3 @@ class Run:
                     f"{need!r}, which has not finished for run {owner.params.name!r} "
                     f"(looked in {owner.dir}). Run: vqvae-kit run {owner.params_path} "
                     f"--to {need}")
-
-
-def open_run(params_file: str, outputs_root: str = "", step: str | None = None,
-             prepare: bool = True) -> Run:
-    """The notebooks' entry: bind the params to their run folder, and for ``step`` make
-    sure the steps it reads are done (running them through the runner when ``prepare``,
-    so any notebook also works on its own in JupyterLab)."""
-    run = Run(params_file, outputs_root or None)
-    if step is not None:
-        try:
-            run.require(step)
-        except StepNotDone:
-            if not prepare:
-                raise
-            from .runner import run_pipeline
-
-            last = max((STEP_NAMES.index(n) for n in get_step(step).needs), default=-1)
-            if last >= 0:
-                print(f"preparing the inputs of {step!r}: running steps up to "
-                      f"{STEP_NAMES[last]!r} for run {run.params.name!r}")
-                code = run_pipeline(run.params_path, outputs_root=run.outputs_root,
-                                    stop=STEP_NAMES[last])
-                if code != 0:
-                    raise StepNotDone(f"could not prepare the inputs of {step!r} (exit {code})")
-            run = Run(run.params_path, run.outputs_root)
-            run.require(step)
-    run.write_params()
-    return run
-
-
-def list_runs(outputs_root: str | Path) -> "pd.DataFrame":
-    """One row per run folder under ``outputs_root``: ``run``, ``steps`` done (comma
-    separated, pipeline order), test ``roc_auc_macro`` and ``pr_auc_macro`` (NaN before
-    evaluation) and ``finished`` (UTC time of its newest step record), newest first.
-
-    Read from the folders' step records alone, so it lists runs whose params files moved.
-    """
-    import pandas as pd
-
-    rows = []
-    for folder in sorted(Path(outputs_root).iterdir()):
-        records = folder / ".steps"
-        if not records.is_dir():
-            continue
-        done, finished = [], ""
-        for name in STEP_NAMES:
-            try:
-                rec = json.loads((records / f"{name}.json").read_text())
-            except (OSError, json.JSONDecodeError):
-                continue
-            done.append(name)
-            finished = max(finished, str(rec.get("finished", "")))
-        test: dict = {}
-        try:
-            test = json.loads((folder / "metrics.json").read_text()).get("test", {})
-        except (OSError, json.JSONDecodeError):
-            pass
-        rows.append({"run": folder.name, "steps": ",".join(done) or "-",
-                     "test_roc_auc_macro": test.get("roc_auc_macro", float("nan")),
-                     "test_pr_auc_macro": test.get("pr_auc_macro", float("nan")),
-                     "finished": finished.replace("T", " ").rstrip("Z")})
-    columns = ["run", "steps", "test_roc_auc_macro", "test_pr_auc_macro", "finished"]
-    table = pd.DataFrame(rows, columns=columns)
-    return table.sort_values("finished", ascending=False, kind="stable").reset_index(drop=True)

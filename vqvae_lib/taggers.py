@@ -4,7 +4,8 @@ Both read the quantized embedding of the VQ-VAE encoder as a sequence of frames,
 ``z_q : Tensor[B x D x H x T']`` -> ``latent_to_sequence`` -> ``Tensor[B x T' x D*H]``
 (Type-1 at T = 1024: 512 frames of 1024 features), and return one logit per tag.
 The sigmoid is left to the caller: train with ``nn.BCEWithLogitsLoss`` and take
-``torch.sigmoid(logits)`` as the per-tag probabilities ("predictions").
+``torch.sigmoid(logits)`` as the per-tag probabilities ("predictions"). The layer
+tables and the ``tag.tagger`` keys: ``docs/method.md``.
 
 Layout of the file: the settings, pure helpers, then the building blocks of the CNN (front-end and
 back-end, after the split of musicnn-training), then one class per published model,
@@ -13,6 +14,7 @@ then the factory ``build_tagger``.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,22 +24,38 @@ from torch import Tensor, nn
 
 
 @dataclass(frozen=True)
-class TaggerConfig:
-    """Which classifier sits on the encoder, and its sizes. Defaults are the paper's.
+class GRUTaggerConfig:
+    """The authors' GRU tagger (``tag.tagger: {classifier: gru, ...}``). Defaults are the paper's.
 
     Args:
-        classifier: ``gru`` (the authors' GRU tagger) or ``cnn`` (Pons et al. 2018 with
-            all channel counts halved).
-        gru_hidden: hidden units per direction of both bidirectional GRUs.
-        gru_layers: stacked layers of each of the two GRUs.
-        gru_dropout: dropout between the layers of the first GRU.
-        gru_head_dropout: dropout after each hidden Linear of the GRU tagger's head.
-        cnn_filters: Pons' ``n``; the front-end has ``n, 2n, 4n`` timbral filters per
+        hidden: hidden units per direction of both bidirectional GRUs.
+        layers: stacked layers of each of the two GRUs.
+        dropout: dropout between the layers of the first GRU.
+        head_dropout: dropout after each hidden Linear of the head.
+    """
+
+    classifier: Literal["gru"] = "gru"
+    hidden: int = 256
+    layers: int = 2
+    dropout: float = 0.3
+    head_dropout: float = 0.05
+
+    def __post_init__(self) -> None:
+        _check_sizes(self, ("hidden", "layers"), ("dropout", "head_dropout"))
+
+
+@dataclass(frozen=True)
+class CNNTaggerConfig:
+    """Pons et al. (2018) with all channel counts halved, as the authors ran it
+    (``tag.tagger: {classifier: cnn, ...}``). Defaults are the paper's.
+
+    Args:
+        filters: Pons' ``n``; the front-end has ``n, 2n, 4n`` timbral filters per
             height and ``n, 2n, 4n, 8n`` temporal filters (original 16, halved 8).
-        cnn_backend_filters: channels of the three back-end conv1d layers (512 halved).
-        cnn_dense: units of the penultimate dense layer (500 halved).
-        cnn_dropout: dropout before each dense layer of the CNN.
-        cnn_frontend: how the timbral convolutions are computed; all give the same
+        backend_filters: channels of the three back-end conv1d layers (512 halved).
+        dense: units of the penultimate dense layer (500 halved).
+        dropout: dropout before each dense layer.
+        frontend: how the timbral convolutions are computed; all give the same
             numbers (to float rounding) from the same weights. ``conv2d`` is the direct
             convolution (the reference; runs in bf16 under autocast). ``fft``
             correlates along frequency in the Fourier domain, in fp32: with filters
@@ -46,24 +64,46 @@ class TaggerConfig:
             input needs a gradient (finetuned encoder) and ``conv2d`` otherwise.
     """
 
-    classifier: Literal["gru", "cnn"] = "cnn"
-    gru_hidden: int = 256
-    gru_layers: int = 2
-    gru_dropout: float = 0.3
-    gru_head_dropout: float = 0.05
-    cnn_filters: int = 8
-    cnn_backend_filters: int = 256
-    cnn_dense: int = 250
-    cnn_dropout: float = 0.5
-    cnn_frontend: Literal["auto", "conv2d", "fft"] = "auto"
+    classifier: Literal["cnn"] = "cnn"
+    filters: int = 8
+    backend_filters: int = 256
+    dense: int = 250
+    dropout: float = 0.5
+    frontend: Literal["auto", "conv2d", "fft"] = "auto"
 
     def __post_init__(self) -> None:
-        for name in ("gru_hidden", "gru_layers", "cnn_filters", "cnn_backend_filters", "cnn_dense"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("gru_dropout", "gru_head_dropout", "cnn_dropout"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        _check_sizes(self, ("filters", "backend_filters", "dense"), ("dropout",))
+
+
+# The classifier on the encoder, chosen by ``classifier`` in params files.
+TaggerConfig = GRUTaggerConfig | CNNTaggerConfig
+
+
+def _check_sizes(config: object, counts: tuple[str, ...], rates: tuple[str, ...]) -> None:
+    for name in counts:
+        if getattr(config, name) < 1:
+            raise ValueError(f"{name} must be at least 1, got {getattr(config, name)}")
+    for name in rates:
+        if not 0.0 <= getattr(config, name) < 1.0:
+            raise ValueError(f"{name} must be in [0, 1), got {getattr(config, name)}")
+
+
+def upgrade_tagger_keys(data: dict, where: str) -> dict:
+    """Read the flat spelling of kit versions before the per-classifier settings
+    (``{classifier: cnn, gru_hidden: 64, cnn_filters: 8}``): the chosen classifier's
+    ``<classifier>_`` keys lose their prefix, the other classifier's keys are dropped, and
+    a one-line note says what to write instead. Other mappings are returned unchanged."""
+    if not isinstance(data, dict) or not any(k.startswith(("gru_", "cnn_")) for k in data):
+        return data
+    classifier = data.get("classifier", "cnn")
+    prefix = f"{classifier}_"
+    new = {"classifier": classifier}
+    new.update({k[len(prefix):]: v for k, v in data.items() if k.startswith(prefix)})
+    new.update({k: v for k, v in data.items() if not k.startswith(("gru_", "cnn_"))})
+    warnings.warn(f"{where}: the gru_*/cnn_* keys are the old spelling; write "
+                  f"{{{', '.join(f'{k}: {v}' for k, v in new.items())}}}", FutureWarning,
+                  stacklevel=2)
+    return new
 
 
 # --------------------------------------------------------------------------- helpers
@@ -113,11 +153,6 @@ class FP32Linear(nn.Linear):
             return F.linear(x.to(dtype), self.weight.to(dtype), bias)
 
 
-def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
-    """Number of parameter elements of ``module`` (only those with ``requires_grad`` if asked)."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
-
-
 # ------------------------------------------------------------------- CNN front-end
 
 
@@ -139,7 +174,8 @@ class TimbralBlock(nn.Module):
     def __init__(self, n_freq: int, k_freq: int, k_time: int, channels: int) -> None:
         super().__init__()
         if k_time % 2 != 1:
-            raise ValueError(f"timbral filters need an odd width for symmetric 'same' padding, got {k_time}")
+            raise ValueError(f"timbral filters need an odd width for symmetric 'same' "
+                             f"padding, got {k_time}")
         if not 1 <= k_freq <= n_freq:
             raise ValueError(f"filter height {k_freq} does not fit {n_freq} rows")
         self.n_freq, self.k_freq, self.k_time = n_freq, k_freq, k_time
@@ -164,7 +200,8 @@ class TimbralBlock(nn.Module):
         Tensor[B x C x F-k_freq+1 x T']
         """
         with torch.autocast(device_type=x_hat.device.type, enabled=False):
-            w_hat = torch.fft.rfft(_at_least_fp32(self.conv.weight).squeeze(1), n=self.n_freq, dim=1).conj()
+            weight = _at_least_fp32(self.conv.weight).squeeze(1)
+            w_hat = torch.fft.rfft(weight, n=self.n_freq, dim=1).conj()
             pad = self.k_time // 2
             frames = F.pad(x_hat, (pad, pad)).unfold(2, self.k_time, 1)  # [B, K, T', k_time]
             y_hat = torch.einsum("bktu,cku->bckt", frames, w_hat)
@@ -213,7 +250,7 @@ class PonsFrontEnd(nn.Module):
         n_frames: frames T' the clamping is computed for; other lengths still run.
         n: Pons' base filter count.
         method: ``auto``, ``conv2d`` or ``fft`` for the timbral filters, see
-            ``TaggerConfig.cnn_frontend``.
+            ``CNNTaggerConfig.frontend``.
     """
 
     TIMBRAL_HEIGHTS = (0.9, 0.4)
@@ -279,7 +316,8 @@ class PonsBackEnd(nn.Module):
 
     KERNEL = 7
 
-    def __init__(self, in_channels: int, n_tags: int, filters: int, dense: int, dropout: float) -> None:
+    def __init__(self, in_channels: int, n_tags: int, filters: int, dense: int,
+                 dropout: float) -> None:
         super().__init__()
         k = self.KERNEL
         self.conv1 = nn.Conv1d(in_channels, filters, k)
@@ -325,18 +363,19 @@ class PonsCNNTagger(nn.Module):
         in_features: F, features per frame (1024 for Type-1 at D = 256).
         n_frames: T', frames per clip; fixes the clamping of the temporal filters.
         n_tags: number of tags (56 for MTG-Jamendo mood/theme).
-        config: sizes (``cnn_*`` fields).
+        config: sizes (default: the paper's).
     """
 
-    def __init__(self, in_features: int, n_frames: int, n_tags: int, config: TaggerConfig) -> None:
+    def __init__(self, in_features: int, n_frames: int, n_tags: int,
+                 config: CNNTaggerConfig | None = None) -> None:
         super().__init__()
-        self.frontend = PonsFrontEnd(in_features, n_frames, config.cnn_filters, config.cnn_frontend)
-        self.backend = PonsBackEnd(
-            self.frontend.out_channels, n_tags, config.cnn_backend_filters, config.cnn_dense, config.cnn_dropout
-        )
+        config = config or CNNTaggerConfig()
+        self.frontend = PonsFrontEnd(in_features, n_frames, config.filters, config.frontend)
+        self.backend = PonsBackEnd(self.frontend.out_channels, n_tags, config.backend_filters,
+                                   config.dense, config.dropout)
 
     def forward(self, seq: Tensor) -> Tensor:
-        """seq : Tensor[B x T' x F] -> logits Tensor[B x n_tags] (apply sigmoid for probabilities)"""
+        """seq : Tensor[B x T' x F] -> logits Tensor[B x n_tags] (sigmoid: probabilities)"""
         return self.backend(self.frontend(seq.transpose(1, 2)))
 
 
@@ -355,12 +394,14 @@ class GRUTagger(nn.Module):
     Args:
         in_features: F, features per frame (1024 for Type-1 at D = 256).
         n_tags: number of tags.
-        config: sizes (``gru_*`` fields).
+        config: sizes (default: the paper's).
     """
 
-    def __init__(self, in_features: int, n_tags: int, config: TaggerConfig) -> None:
+    def __init__(self, in_features: int, n_tags: int,
+                 config: GRUTaggerConfig | None = None) -> None:
         super().__init__()
-        hidden, layers = config.gru_hidden, config.gru_layers
+        config = config or GRUTaggerConfig()
+        hidden, layers = config.hidden, config.layers
         self.gru1 = nn.GRU(
             in_features,
             hidden,
@@ -368,45 +409,48 @@ class GRUTagger(nn.Module):
             batch_first=True,
             bidirectional=True,
             # PyTorch only applies dropout between layers (and warns with one layer).
-            dropout=config.gru_dropout if layers > 1 else 0.0,
+            dropout=config.dropout if layers > 1 else 0.0,
         )
         self.norm1 = nn.LayerNorm(2 * hidden)
-        self.gru2 = nn.GRU(2 * hidden, hidden, num_layers=layers, batch_first=True, bidirectional=True)
+        self.gru2 = nn.GRU(2 * hidden, hidden, num_layers=layers, batch_first=True,
+                           bidirectional=True)
         self.norm2 = nn.LayerNorm(2 * layers * hidden)
         self.head = nn.Sequential(
             nn.Linear(2 * layers * hidden, 512),
             nn.ReLU(),
-            nn.Dropout(config.gru_head_dropout),
+            nn.Dropout(config.head_dropout),
             nn.Linear(512, 256),
             nn.ReLU(),
-            nn.Dropout(config.gru_head_dropout),
+            nn.Dropout(config.head_dropout),
             FP32Linear(256, n_tags),
         )
 
     def forward(self, seq: Tensor) -> Tensor:
-        """seq : Tensor[B x T' x F] -> logits Tensor[B x n_tags] (apply sigmoid for probabilities)"""
+        """seq : Tensor[B x T' x F] -> logits Tensor[B x n_tags] (sigmoid: probabilities)"""
         out, _ = self.gru1(seq)
         _, h_n = self.gru2(self.norm1(out))  # h_n: [2 * layers, B, hidden]
         return self.head(self.norm2(h_n.transpose(0, 1).flatten(1)))
 
 
 def build_tagger(config: TaggerConfig, in_features: int, n_frames: int, n_tags: int) -> nn.Module:
-    """The classifier named by ``config.classifier``, for sequences ``[B x n_frames x in_features]``."""
-    if config.classifier == "gru":
+    """The classifier ``config`` describes, for sequences ``[B x n_frames x in_features]``."""
+    if isinstance(config, GRUTaggerConfig):
         return GRUTagger(in_features, n_tags, config)
-    if config.classifier == "cnn":
+    if isinstance(config, CNNTaggerConfig):
         return PonsCNNTagger(in_features, n_frames, n_tags, config)
-    raise ValueError(f"unknown classifier {config.classifier!r}")
+    raise TypeError(f"expected a GRUTaggerConfig or CNNTaggerConfig, got {config!r}")
 
 
 __all__ = [
     "FP32Linear",
     "GRUTagger",
+    "GRUTaggerConfig",
+    "CNNTaggerConfig",
+    "upgrade_tagger_keys",
     "PonsBackEnd",
     "PonsCNNTagger",
     "PonsFrontEnd",
     "TaggerConfig",
     "build_tagger",
-    "count_parameters",
     "latent_to_sequence",
 ]

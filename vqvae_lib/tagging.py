@@ -1,20 +1,20 @@
 """Step 2 of the paper: a GRU or CNN tagger on the pretrained VQ-VAE encoder.
 
 ``fixed``: the encoder and codebook are frozen. Every clip is encoded once and its code
-indices are cached (``tag/codes/<split>.npy``, uint16 ``[N, H', T']``, a few KB per
-clip); training then only looks codes up in the frozen codebook, so an epoch never runs
-the encoder. ``finetune``: the encoder and codebook train with the tagger, and the loss
-adds the codebook and commitment terms, as the authors did.
+indices are cached (``code_cache``); training then only looks codes up in the frozen
+codebook, so an epoch never runs the encoder. ``finetune``: the encoder and codebook
+train with the tagger, and the loss adds the codebook and commitment terms, as the
+authors did.
 
 Loss: binary cross-entropy on logits; predictions are ``sigmoid(logits)``.
 """
 
 from __future__ import annotations
 
-import json
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -22,81 +22,68 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from .checkpoint import load_checkpoint
+from .checkpoint import load_checkpoint, set_aside_if_stale
+from .code_cache import CodeSplit, cache_codes
 from .config import from_dict, to_dict
 from .crops import RandomCrops, TiledCrops, average_by_clip
-from .feature_store import FeatureSplit, FeatureStore
+from .feature_store import FeatureStore
 from .hardware import Hardware, select_hardware, set_threads
 from .metrics import ranking_metrics
-from .params import TagConfig
-from .progress import progress_bar
-from .pretrain import load_vqvae, run_fingerprint
+from .pretrain import run_fingerprint
 from .provenance import file_sha256
-from .steps import Run
-from .taggers import TaggerConfig, build_tagger, count_parameters, latent_to_sequence
-from .trainer import Trainer, TrainState, set_aside_if_stale
-from .vqvae import VQVAE, VQVAEConfig
+from .registry import EVAL_SPLITS, SPLITS
+from .taggers import (
+    CNNTaggerConfig,
+    TaggerConfig,
+    build_tagger,
+    latent_to_sequence,
+    upgrade_tagger_keys,
+)
+from .trainer import Trainer, TrainingConfig, TrainState
+from .vqvae import VQVAE, VQVAEConfig, count_parameters
+
+if TYPE_CHECKING:  # the run machinery reads this module's settings: no import at run time
+    from .steps import Run
+
+@dataclass(frozen=True)
+class TagConfig(TrainingConfig):
+    """Step 2: a tagger on the pretrained encoder (``TrainingConfig`` plus the tagger).
+
+    Args:
+        encoder: ``fixed`` freezes the encoder and trains on cached code indices;
+            ``finetune`` trains the encoder too, adding both VQ loss terms.
+        tagger: the classifier (``gru`` or ``cnn``) and its sizes.
+        eval_hop_frames: with ``crop_frames``, validation, test and prediction average
+            the tagger's outputs over the crops that tile each clip at this hop (even);
+            None = ``crop_frames`` (crops side by side).
+    """
+
+    encoder: Literal["fixed", "finetune"] = "fixed"
+    tagger: TaggerConfig = field(default_factory=CNNTaggerConfig)
+    eval_hop_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        hop = self.eval_hop_frames
+        if hop is not None and (hop < 2 or hop % 2):
+            raise ValueError(f"eval_hop_frames must be an even number of frames, got {hop}")
+
+    @classmethod
+    def upgrade_keys(cls, data: dict, where: str) -> dict:
+        """Tagger settings in the flat ``gru_*``/``cnn_*`` spelling of older versions."""
+        if "tagger" in data:
+            data["tagger"] = upgrade_tagger_keys(data["tagger"], f"{where}.tagger")
+        return data
+
+    @property
+    def eval_hop(self) -> int | None:
+        """The hop between evaluation crops (None: whole clips)."""
+        return None if self.crop_frames is None else (self.eval_hop_frames or self.crop_frames)
+
+
 
 LOG_FIELDS = ["loss", "bce", "codebook", "commitment", "val_loss", "val_roc_auc_macro",
               "val_pr_auc_macro"]
-
-
-class CodeSplit(Dataset):
-    """Cached code indices of one split with their labels.
-
-    Items: ``(codes: LongTensor[H', T'], y: Tensor[n_tags])``.
-    """
-
-    def __init__(self, codes: np.ndarray, labels: np.ndarray):
-        self.codes, self.labels = codes, labels
-
-    def __len__(self) -> int:
-        return len(self.codes)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return (torch.from_numpy(self.codes[i].astype(np.int64)),
-                torch.from_numpy(self.labels[i].astype(np.float32)))
-
-
-@torch.no_grad()
-def cache_codes(vqvae: VQVAE, split: FeatureSplit, path: Path, source: str,
-                batch_size: int = 16, progress: bool = True) -> np.ndarray:
-    """Encode every clip of ``split`` once; returns (and stores) ``uint16 [N, H', T']``.
-
-    ``source`` identifies the encoder (the sha256 of its checkpoint); it is written
-    beside the codes (``<split>.json``), and cached codes are reused only when it and
-    the shape match, so a re-pretrained VQ-VAE never feeds a tagger its old codes.
-    """
-    d, h, t = vqvae.latent_shape(split[0][0].shape[-1]) if len(split) else (0, 0, 0)
-    sidecar = path.with_suffix(".json")
-    if path.exists() and sidecar.exists():
-        try:
-            made_by = json.loads(sidecar.read_text()).get("encoder_checkpoint_sha256")
-        except json.JSONDecodeError:
-            made_by = None
-        codes = np.load(path, mmap_mode="r")
-        if made_by == source and codes.shape == (len(split), h, t):
-            return codes
-        del codes
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sidecar.unlink(missing_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npy")
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint16, shape=(len(split), h, t))
-    vqvae.eval()
-    device = next(vqvae.parameters()).device
-    loader = DataLoader(split, batch_size=batch_size, shuffle=False)
-    row = 0
-    for x, _ in progress_bar(loader, desc=f"encode {path.stem}", disable=not progress, leave=False,
-                             mininterval=1.0):
-        idx = vqvae.encode(x.to(device)).cpu().numpy()
-        out[row:row + len(idx)] = idx
-        row += len(idx)
-    out.flush()
-    del out
-    tmp.replace(path)
-    sidecar.write_text(json.dumps({"encoder_checkpoint_sha256": source,
-                                   "shape": [len(split), h, t]}) + "\n")
-    return np.load(path, mmap_mode="r")
 
 
 class TaggingModel(nn.Module):
@@ -113,14 +100,27 @@ class TaggingModel(nn.Module):
     def __init__(self, vqvae: VQVAE, tagger_config: TaggerConfig, n_tags: int, n_frames: int,
                  encoder: str):
         super().__init__()
-        self.vqvae, self.encoder_mode = vqvae, encoder
+        self.vqvae, self.encoder_mode, self.n_tags = vqvae, encoder, n_tags
         d, h, t = vqvae.latent_shape(n_frames)
         self.tagger = build_tagger(tagger_config, in_features=d * h, n_frames=t, n_tags=n_tags)
         if encoder == "fixed":
             for p in self.vqvae.parameters():
                 p.requires_grad_(False)
 
-    def train(self, mode: bool = True) -> "TaggingModel":
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu"
+                        ) -> TaggingModel:
+        """Rebuild a trained tagging model from its checkpoint alone (eval mode)."""
+        ckpt = load_checkpoint(Path(path), map_location=device)
+        if ckpt.get("kind") != "tagger":
+            raise ValueError(f"{path} is not a tagging checkpoint")
+        vqvae = VQVAE(from_dict(VQVAEConfig, ckpt["vqvae_config"], where=f"{path}: vqvae_config"))
+        cfg = from_dict(TagConfig, ckpt["tag_config"], where=f"{path}: tag_config")
+        model = cls(vqvae, cfg.tagger, len(ckpt["tags"]), ckpt["n_frames"], cfg.encoder)
+        model.load_state_dict(ckpt["model"])
+        return model.to(device).eval()
+
+    def train(self, mode: bool = True) -> TaggingModel:
         super().train(mode)
         if self.encoder_mode == "fixed":
             self.vqvae.eval()  # frozen: BatchNorm statistics and EMA buffers stay as pretrained
@@ -150,7 +150,7 @@ def _predict(model: TaggingModel, data: Dataset, hw: Hardware, batch_size: int) 
             # outside autocast on them so the scores keep fp32 resolution (bf16 scores
             # tie often enough to move PR-AUC).
             outs.append(torch.sigmoid(logits.float()).cpu().numpy())
-    scores = np.concatenate(outs) if outs else np.zeros((0, model.tagger_n_tags), np.float32)
+    scores = np.concatenate(outs) if outs else np.zeros((0, model.n_tags), np.float32)
     if isinstance(data, TiledCrops):
         # Whole-clip scores: the mean of the clip's crops (Won et al. 2020).
         return average_by_clip(scores, data.clip_index, data.n_clips)
@@ -163,17 +163,17 @@ def _labels(data: Dataset) -> np.ndarray:
 
 def encoder_checkpoint(run: Run) -> Path:
     """The pretrained VQ-VAE a run's tagger starts from."""
-    return run.step_dir("pretrain") / "pretrain" / "best.pt"
+    return run.owner("pretrain").paths.checkpoint("pretrain")
 
 
 def tagging_data(run: Run, vqvae: VQVAE, progress: bool = True) -> dict[str, Dataset]:
     """Train/validation/test datasets: cached codes (fixed) or mels (finetune)."""
     store = FeatureStore(run.features_dir("tag"))
-    splits = {s: store.split(s) for s in ("train", "validation", "test")}
+    splits = {s: store.split(s) for s in SPLITS}
     if run.params.tag.encoder == "finetune":
         return splits
     source = file_sha256(encoder_checkpoint(run))
-    return {s: CodeSplit(cache_codes(vqvae, fs, run.dir / "tag" / "codes" / f"{s}.npy",
+    return {s: CodeSplit(cache_codes(vqvae, fs, run.paths.step_dir("tag") / "codes" / f"{s}.npy",
                                      source, progress=progress), fs.labels)
             for s, fs in splits.items()}
 
@@ -188,7 +188,7 @@ def crop_views(run: Run, data: dict[str, Dataset]) -> dict[str, Dataset]:
     per_step = 2 if cfg.encoder == "fixed" else 1
     crop, hop = cfg.crop_frames // per_step, cfg.eval_hop // per_step
     return {"train": RandomCrops(data["train"], crop, run.params.seed),
-            **{s: TiledCrops(data[s], crop, hop) for s in ("validation", "test")}}
+            **{s: TiledCrops(data[s], crop, hop) for s in EVAL_SPLITS}}
 
 
 def build_tagging(run: Run, hw: Hardware, progress: bool = True
@@ -196,19 +196,18 @@ def build_tagging(run: Run, hw: Hardware, progress: bool = True
     """The tagging ``Trainer``: pretrained encoder, tagger, data, optimizer, step."""
     p, cfg = run.params, run.params.tag
     fingerprint = run_fingerprint(run, "tag")
-    last = run.dir / "tag" / "last.pt"
+    last = run.paths.checkpoint("tag", "last")
     set_aside = lambda why: run.archive("tag", why, notebook=False)  # noqa: E731
     if last.exists():
         # Before any code is cached: outputs of other settings move away first.
         set_aside_if_stale(load_checkpoint(last), fingerprint, set_aside, "tag", last)
-    vqvae = load_vqvae(encoder_checkpoint(run), hw.device)
+    vqvae = VQVAE.from_checkpoint(encoder_checkpoint(run), hw.device)
     store = FeatureStore(run.features_dir("tag"))
     data = crop_views(run, tagging_data(run, vqvae, progress))
     torch.manual_seed(p.seed)
     n_frames = cfg.crop_frames or p.features.frames
     model = TaggingModel(vqvae, cfg.tagger, len(store.tags), n_frames, cfg.encoder)
     model = model.to(hw.device)
-    model.tagger_n_tags = len(store.tags)
     beta = vqvae.config.quantizer.beta
     params = [q for q in model.parameters() if q.requires_grad]
     optimizer = torch.optim.Adam(params, lr=cfg.lr)
@@ -243,7 +242,7 @@ def build_tagging(run: Run, hw: Hardware, progress: bool = True
 
     trainer = Trainer(
         model=model, optimizer=optimizer, train_set=data["train"], config=cfg,
-        out_dir=run.dir / "tag", log_path=run.dir / "tag_log.csv", step_fn=step,
+        out_dir=run.paths.step_dir("tag"), log_path=run.paths.log("tag"), step_fn=step,
         validate_fn=validate, monitor="val_roc_auc_macro", mode="max", seed=p.seed,
         log_fields=LOG_FIELDS, desc=f"tag ({cfg.tagger.classifier}, {cfg.encoder})",
         extra={"kind": "tagger", "vqvae_config": to_dict(vqvae.config),
@@ -253,19 +252,6 @@ def build_tagging(run: Run, hw: Hardware, progress: bool = True
                "features": store.settings.get("features") or to_dict(p.features)},
         fingerprint=fingerprint, set_aside=set_aside)
     return trainer, model, data, store
-
-
-def load_tagging_model(path: str | Path, device: str | torch.device = "cpu") -> TaggingModel:
-    """Rebuild a trained tagging model from its checkpoint alone (eval mode)."""
-    ckpt = load_checkpoint(Path(path), map_location=device)
-    if ckpt.get("kind") != "tagger":
-        raise ValueError(f"{path} is not a tagging checkpoint")
-    vqvae = VQVAE(from_dict(VQVAEConfig, ckpt["vqvae_config"], where=f"{path}: vqvae_config"))
-    cfg = from_dict(TagConfig, ckpt["tag_config"], where=f"{path}: tag_config")
-    model = TaggingModel(vqvae, cfg.tagger, len(ckpt["tags"]), ckpt["n_frames"], cfg.encoder)
-    model.load_state_dict(ckpt["model"])
-    model.tagger_n_tags = len(ckpt["tags"])
-    return model.to(device).eval()
 
 
 def train_tagger(run: Run, progress: bool = True) -> TrainState:
@@ -283,12 +269,12 @@ def train_tagger(run: Run, progress: bool = True) -> TrainState:
     best = load_checkpoint(trainer.best_path if trainer.best_path.exists() else trainer.last_path)
     model.load_state_dict(best["model"])
     # The training labels feed the popularity baseline of the evaluation step.
-    np.save(run.dir / "groundtruth_train.npy", _labels(data["train"]))
-    for split in ("validation", "test"):
-        np.save(run.dir / f"predictions_{split}.npy",
+    paths = run.paths
+    np.save(paths.groundtruth("train"), _labels(data["train"]))
+    for split in EVAL_SPLITS:
+        np.save(paths.predictions(split),
                 _predict(model, data[split], hw, p.tag.batch_size).astype(np.float32))
-        np.save(run.dir / f"groundtruth_{split}.npy", _labels(data[split]))
-        (run.dir / f"clip_ids_{split}.txt").write_text(
-            "\n".join(store.split(split).ids) + "\n")
-    (run.dir / "tags.txt").write_text("\n".join(store.tags) + "\n")
+        np.save(paths.groundtruth(split), _labels(data[split]))
+        paths.clip_ids(split).write_text("\n".join(store.split(split).ids) + "\n")
+    paths.tags.write_text("\n".join(store.tags) + "\n")
     return state

@@ -3,8 +3,9 @@
 What it guarantees: ``last.pt`` and ``best.pt`` written atomically; exact resume (model,
 optimizer, RNG, epoch, step and the position inside the epoch's data order), and only
 from a checkpoint of the same settings (its fingerprint); early stopping on a validation
-figure; a CSV log with one row per ``log_every`` steps and one per epoch; a tqdm bar. The data order of epoch ``e`` depends only on (seed, e), through a
-``DistributedSampler`` that also shards it across DDP ranks.
+figure; a CSV log with one row per ``log_every`` steps and one per epoch; a tqdm bar.
+Epoch ``e``'s data order depends only on (seed, e), through a ``DistributedSampler``
+that also shards it across DDP ranks.
 """
 
 from __future__ import annotations
@@ -12,21 +13,79 @@ from __future__ import annotations
 import csv
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Literal
 
 import torch
-import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from .params import TrainingConfig
+from .archive import set_aside_files
+from .checkpoint import (
+    checkpoint_fingerprint,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_aside_if_stale,
+    set_rng_state,
+    stale_reason,
+)
+from .hardware import barrier, gather, world
 from .progress import progress_bar
-from .provenance import describe_changes
+from .registry import RunPaths
 
 StepFn = Callable[[Any], dict[str, float]]
 ValidateFn = Callable[[], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Optimisation and hardware settings shared by pretraining and tagging.
+
+    Args:
+        batch_size: clips per step (global batch under DDP).
+        lr: Adam learning rate (the paper: 2e-4).
+        epochs: upper bound on epochs (the paper: 100, with early stopping).
+        patience: epochs without validation improvement before stopping.
+        max_steps: stop after this many optimiser steps in total (quick runs); None = no cap.
+        amp: ``auto`` = bf16 autocast where the hardware has fast bf16 (GPUs, CPUs with
+            AVX512-BF16 or AMX), ``bf16`` = always, ``off`` = fp32.
+        channels_last: None = NHWC on CPUs and with bf16 autocast, else a fixed choice.
+        compile: wrap the model in ``torch.compile``.
+        checkpoint_every: also write ``last`` every N steps (0 = at epoch ends only).
+        log_every: write a per-step log row every N steps.
+        num_workers: DataLoader worker processes.
+        crop_frames: train on one random crop of this many frames of each clip per
+            epoch (even); None = the whole stored clip, as the paper does.
+    """
+
+    batch_size: int = 12
+    lr: float = 2e-4
+    epochs: int = 100
+    patience: int = 10
+    max_steps: int | None = None
+    amp: Literal["auto", "bf16", "off"] | bool = "auto"
+    channels_last: bool | None = None
+    compile: bool = False
+    checkpoint_every: int = 500
+    log_every: int = 10
+    num_workers: int = 0
+    crop_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        # YAML reads a bare ``off`` as False: accept it (and True) as the word it meant.
+        if isinstance(self.amp, bool):
+            object.__setattr__(self, "amp", "bf16" if self.amp else "off")
+        for name in ("batch_size", "epochs", "patience", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        if self.crop_frames is not None and (self.crop_frames < 2 or self.crop_frames % 2):
+            raise ValueError(f"crop_frames must be an even number of frames (the encoder "
+                             f"halves time), got {self.crop_frames}")
+
 
 
 @dataclass
@@ -44,49 +103,6 @@ class TrainState:
     seconds: float = 0.0
 
 
-def _fingerprint_of(ckpt: dict[str, Any] | None) -> str | None:
-    fp = (ckpt or {}).get("fingerprint")
-    return fp.get("fingerprint") if isinstance(fp, dict) else None
-
-
-def stale_reason(ckpt: dict[str, Any] | None, fingerprint: dict[str, Any] | None
-                 ) -> str | None:
-    """Why checkpoint ``ckpt`` must not be resumed under ``fingerprint``, or None."""
-    if ckpt is None or fingerprint is None:
-        return None
-    theirs = ckpt.get("fingerprint")
-    if _fingerprint_of(ckpt) == fingerprint["fingerprint"]:
-        return None
-    if isinstance(theirs, dict) and "parts" in theirs:
-        return "; ".join(describe_changes(theirs["parts"], fingerprint["parts"]))
-    return "it has no fingerprint (written by an older version of the kit)"
-
-
-def set_aside_if_stale(ckpt: dict[str, Any] | None, fingerprint: dict[str, Any] | None,
-                       set_aside: Callable[[str], Path | None], desc: str, path: Path) -> bool:
-    """When checkpoint ``ckpt`` (read from ``path``) was written with other settings,
-    call ``set_aside(reason)`` and say so in one line. Returns True when it did."""
-    why = stale_reason(ckpt, fingerprint)
-    if why is None:
-        return False
-    moved = set_aside(why)
-    print(f"{desc}: not resuming {path}, it was written with other settings ({why}); "
-          "starting over" + (f"; the old outputs are kept in {moved}" if moved else ""))
-    return True
-
-
-def world() -> tuple[int, int]:
-    """(rank, world size); (0, 1) outside torch.distributed."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
-def _barrier() -> None:
-    if world()[1] > 1:
-        dist.barrier()
-
-
 @dataclass
 class Trainer:
     """Runs ``step_fn`` over the training set and ``validate_fn`` after each epoch.
@@ -96,7 +112,7 @@ class Trainer:
         optimizer: its optimizer.
         train_set: a map-style dataset; batches are built from its items by the DataLoader.
         config: batch size, epochs, patience, max_steps, logging and checkpoint cadence.
-        out_dir: folder of ``last.pt`` and ``best.pt``.
+        out_dir: folder of ``last.pt`` (to resume from) and ``best.pt`` (the one kept).
         log_path: the CSV log.
         step_fn: one optimisation step on a collated batch; returns figures to log.
         validate_fn: figures on the validation set (must include ``monitor``).
@@ -147,13 +163,8 @@ class Trainer:
                              f"one batch of {self.config.batch_size}; lower batch_size")
 
     # -- checkpoints ---------------------------------------------------------------
-    @property
-    def last_path(self) -> Path:
-        return self.out_dir / "last.pt"
-
-    @property
-    def best_path(self) -> Path:
-        return self.out_dir / "best.pt"
+    last_path = property(lambda self: self.out_dir / RunPaths.LAST)
+    best_path = property(lambda self: self.out_dir / RunPaths.BEST)
 
     def _checkpoint(self) -> dict[str, Any]:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
@@ -163,7 +174,7 @@ class Trainer:
     def _save(self, path: Path) -> None:
         if self.rank == 0:
             save_checkpoint(self._checkpoint(), path)
-        _barrier()
+        barrier()
 
     def resume(self) -> bool:
         """Continue from ``last.pt`` if it exists and was written with the same
@@ -173,16 +184,16 @@ class Trainer:
         see, and stop with an error if they differ (no shared filesystem).
         """
         ckpt = load_checkpoint(self.last_path) if self.last_path.exists() else None
-        theirs = _fingerprint_of(ckpt)
+        theirs = checkpoint_fingerprint(ckpt)
         self._agree(ckpt is not None, theirs)
         if ckpt is None:
             return False
         if stale_reason(ckpt, self.fingerprint) is not None:
-            _barrier()  # every rank has read it before rank 0 moves it
+            barrier()  # every rank has read it before rank 0 moves it
             if self.rank == 0:
                 set_aside_if_stale(ckpt, self.fingerprint, self._set_aside, self.desc,
                                    self.last_path)
-            _barrier()
+            barrier()
             return False
         self.model.load_state_dict(ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
@@ -193,10 +204,7 @@ class Trainer:
         return True
 
     def _agree(self, exists: bool, fingerprint: str | None) -> None:
-        if self.world_size == 1:
-            return
-        seen: list[Any] = [None] * self.world_size
-        dist.all_gather_object(seen, (exists, fingerprint))
+        seen = gather((exists, fingerprint))
         if len(set(seen)) > 1:
             raise RuntimeError(
                 f"the {self.world_size} processes see different checkpoints at "
@@ -207,13 +215,8 @@ class Trainer:
     def _set_aside(self, reason: str) -> Path | None:
         if self.set_aside is not None:
             return self.set_aside(reason)
-        dest = self.out_dir / "previous" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        dest.mkdir(parents=True, exist_ok=True)
-        for path in (self.last_path, self.best_path, self.log_path):
-            if path.exists():
-                path.replace(dest / path.name)
-        (dest / "REASON.txt").write_text(reason + "\n")
-        return dest
+        return set_aside_files(self.out_dir, (self.last_path, self.best_path, self.log_path),
+                               reason)
 
     # -- log -----------------------------------------------------------------------
     @property
@@ -258,7 +261,8 @@ class Trainer:
         value = float(figures[self.monitor])
         self._log("epoch", {**{f"{k}": v for k, v in train_means.items()}, **figures})
         if self._improved(value):
-            self.state.best, self.state.best_epoch, self.state.bad_epochs = value, self.state.epoch, 0
+            state = self.state
+            state.best, state.best_epoch, state.bad_epochs = value, state.epoch, 0
             improved = True
         else:
             self.state.bad_epochs += 1

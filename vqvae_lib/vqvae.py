@@ -19,17 +19,20 @@ Type-2's first transposed convolution is not in the paper. This kit uses kernel
 7-row grid that Type-1's deconv1 (kernel (4, 4)) produces from 4 rows, so deconv2
 restores the 16 rows (twice the 8 rows the encoder's conv4 left) and the rest of the
 decoder is shared. It mirrors the encoder as Type-1's does: conv5 spans 5 (Type-1) or
-8 (Type-2) rows, deconv1 one row fewer.
+8 (Type-2) rows, deconv1 one row fewer. The layer tables: ``docs/method.md``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, NamedTuple
 
 import torch
 from torch import Tensor, nn
 
+from .checkpoint import load_checkpoint
+from .config import from_dict
 from .quantizer import QuantizerConfig, VectorQuantizer
 
 # Rows removed by conv5 from the 8 (at 128 mels) left by conv1-4, per kind.
@@ -211,6 +214,16 @@ class VQVAE(nn.Module):
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
 
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu") -> VQVAE:
+        """Rebuild a pretrained VQ-VAE from its checkpoint alone (eval mode)."""
+        ckpt = load_checkpoint(Path(path), map_location=device)
+        if "vqvae_config" not in ckpt:
+            raise ValueError(f"{path} is not a VQ-VAE pretraining checkpoint (no vqvae_config)")
+        model = cls(from_dict(VQVAEConfig, ckpt["vqvae_config"], where=f"{path}: vqvae_config"))
+        model.load_state_dict(ckpt["model"])
+        return model.to(device).eval()
+
     def _check_input(self, x: Tensor) -> None:
         if x.dim() != 4 or x.shape[1] != 1 or x.shape[2] != self.config.n_mels:
             raise ValueError(f"expected a mel batch [B, 1, {self.config.n_mels}, T], "
@@ -261,9 +274,10 @@ class VQVAE(nn.Module):
                            q.stats)
 
 
-def count_parameters(model: nn.Module) -> int:
-    """Trainable and frozen parameters of ``model`` (buffers such as EMA codes excluded)."""
-    return sum(p.numel() for p in model.parameters())
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    """Parameter elements of ``model``, frozen ones included unless ``trainable_only``
+    (buffers such as EMA codes are never counted)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
 __all__ = ["VQVAE", "VQVAEConfig", "VQVAEOutput", "Encoder", "Decoder", "ResidualBlock",

@@ -1,32 +1,15 @@
-"""The embedded demo set: synthetic multi-label music, generated from a seed, no download.
+"""Synthesis of the demo set: the tag vocabulary and the audio of one planned clip.
 
-Each clip is a short piece: a key (major or minor), a chord progression at a tempo, one
-to a few instruments playing it, and a loudness. Its tags name what was synthesised:
-
-- instruments (timbre and envelope): ``piano`` (struck, bright attack then a mellow
-  decay), ``plucked`` (fast decay, arpeggios), ``bowed`` (slow attack, vibrato, sawtooth
-  spectrum), ``organ`` (flat sustain, drawbar partials), ``flute`` (nearly sinusoidal,
-  breath noise, high register), ``drums`` (kick, snare and hi-hat noise bursts),
-  ``bass`` (low register);
-- harmony: ``major`` or ``minor`` (clips with a melodic or chordal instrument);
-- tempo: ``slow`` (60-80 bpm) or ``fast`` (140-175 bpm); moderate tempi get neither;
-- dynamics: ``soft`` or ``loud``; moderate levels get neither.
-
-Tags co-occur as in real tag sets (drums go with bass, fast and loud; flute and bowed
-with soft and slow) and are imbalanced (about 13 % to 50 % of clips).
+A clip is rendered from a row of ``plan_demo_dataset`` (its instruments, mode, tempo and
+level) with wavetable tones under attack/decay envelopes, chords from a progression in a
+random key, drums from noise bursts, and a mix scaled to the planned loudness.
 """
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import soundfile as sf
-
-from .progress import progress_bar
 
 DEMO_TAGS = ("piano", "plucked", "bowed", "organ", "flute", "drums", "bass",
              "major", "minor", "slow", "fast", "soft", "loud")
@@ -34,7 +17,6 @@ INSTRUMENTS = DEMO_TAGS[:7]
 PITCHED = ("piano", "plucked", "bowed", "organ", "flute")
 DEMO_VERSION = 1  # bump when the synthesis changes, so cached sets are rewritten
 
-SPLIT_SHARES = (("train", 0.70), ("validation", 0.15), ("test", 0.15))
 # Keys: C, D, F and G, each in both modes, so that the mode is not given away by the key.
 KEY_ROOTS = (0, 2, 5, 7)
 SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
@@ -57,74 +39,7 @@ _PARTIALS = {
 }
 
 
-# -- plan: tags and splits -----------------------------------------------------------------
-def _draw_tags(rng: np.random.Generator) -> dict:
-    """One clip's musical choices; ``tags`` lists its demo tags."""
-    drums = rng.random() < 0.42
-    inst = {"drums": drums, "piano": rng.random() < 0.38, "plucked": rng.random() < 0.22,
-            "bowed": rng.random() < (0.12 if drums else 0.28),
-            "organ": rng.random() < 0.13, "flute": rng.random() < (0.08 if drums else 0.2),
-            "bass": rng.random() < (0.55 if drums else 0.15)}
-    if not any(inst.values()):
-        inst[str(rng.choice(PITCHED))] = True
-    tempo = str(rng.choice(list(TEMPI), p=[0.15, 0.35, 0.5] if drums else [0.4, 0.35, 0.25]))
-    level = str(rng.choice(list(LEVELS), p=[0.1, 0.45, 0.45] if drums else [0.4, 0.4, 0.2]))
-    pitched = any(inst[i] for i in PITCHED)
-    mode = str(rng.choice(["major", "minor"], p=[0.6, 0.4]))
-    tags = [i for i in INSTRUMENTS if inst[i]]
-    if pitched:
-        tags.append(mode)
-    tags += [t for t in (tempo, level) if t != "moderate"]
-    return {"instruments": [i for i in INSTRUMENTS if inst[i]], "mode": mode,
-            "tempo": tempo, "level": level, "tags": [t for t in DEMO_TAGS if t in tags]}
-
-
-def _assign_splits(tag_sets: list[list[str]], rng: np.random.Generator) -> list[str]:
-    """About 70/15/15, then swaps so that every tag with enough clips has positives in
-    every split (a test split without positives of a tag has no ROC-AUC for it)."""
-    n = len(tag_sets)
-    order = rng.permutation(n)
-    bounds = np.cumsum([round(share * n) for _, share in SPLIT_SHARES[:-1]])
-    split = np.empty(n, dtype=object)
-    for part, (name, _) in zip(np.split(order, bounds), SPLIT_SHARES):
-        split[part] = name
-    has = np.array([[t in tags for t in DEMO_TAGS] for tags in tag_sets], dtype=bool)
-    for _ in range(4 * len(DEMO_TAGS)):
-        short = [(j, s) for j in range(len(DEMO_TAGS)) for s, _ in SPLIT_SHARES
-                 if has[:, j].sum() >= len(SPLIT_SHARES) and not has[split == s, j].any()]
-        if not short:
-            break
-        j, s = short[0]
-        donors = np.flatnonzero(has[:, j] & (split != s))
-        donor_split = split[donors]
-        # Take from the split holding the most positives of the tag.
-        best = max({str(x) for x in donor_split}, key=lambda x: int((donor_split == x).sum()))
-        donor = rng.choice(donors[donor_split == best])
-        takers = np.flatnonzero((split == s) & ~has[:, j])
-        taker = rng.choice(takers) if len(takers) else rng.choice(np.flatnonzero(split == s))
-        split[donor], split[taker] = split[taker], split[donor]
-    return [str(s) for s in split]
-
-
-def plan_demo_dataset(n_clips: int = 400, seed: int = 0) -> pd.DataFrame:
-    """Which clips the demo set holds, without synthesising them.
-
-    Returns one row per clip: ``id``, ``path`` (relative), ``tags`` (tuple), ``split``,
-    and the musical choices ``instruments``, ``mode``, ``tempo``, ``level``.
-    """
-    rng = np.random.default_rng([seed, 0])
-    clips = [_draw_tags(rng) for _ in range(n_clips)]
-    splits = _assign_splits([c["tags"] for c in clips], rng)
-    fmt = rng.choice(["wav", "flac", "ogg"], size=n_clips, p=[0.5, 0.45, 0.05])
-    rows = []
-    for i, (c, s, f) in enumerate(zip(clips, splits, fmt)):
-        rows.append({"id": f"demo{i:04d}", "path": f"audio/demo{i:04d}.{f}",
-                     "tags": tuple(c["tags"]), "split": s,
-                     **{k: c[k] for k in ("instruments", "mode", "tempo", "level")}})
-    return pd.DataFrame(rows)
-
-
-# -- synthesis ---------------------------------------------------------------------------
+# -- tones and envelopes -------------------------------------------------------------------
 @lru_cache(maxsize=64)
 def _wavetable(timbre: str, n_partials: int) -> np.ndarray:
     """One period of ``timbre`` with its first ``n_partials`` partials, float32
@@ -141,7 +56,7 @@ def _hz(midi: float) -> float:
 
 @lru_cache(maxsize=16)
 def _ramp(n: int) -> np.ndarray:
-    """``0, 1, ..., n - 1`` as float64 (read-only, shared by every tone of length n)."""
+    """``0, 1, ..., n - 1`` as float64 ``[n]`` (read-only, shared by every tone of length n)."""
     r = np.arange(n, dtype=np.float64)
     r.setflags(write=False)
     return r
@@ -194,6 +109,7 @@ def _chord_tones(root: int, scale: tuple[int, ...], degree: int, octave: int) ->
     return tones
 
 
+# -- one clip ------------------------------------------------------------------------------
 def render_clip(spec: dict, clip_seconds: float, sample_rate: int, seed: int) -> np.ndarray:
     """Synthesise one planned clip (a row of ``plan_demo_dataset``): float32 ``[n]``."""
     rng = np.random.default_rng(seed)
@@ -287,56 +203,4 @@ def render_clip(spec: dict, clip_seconds: float, sample_rate: int, seed: int) ->
     return np.clip(mix, -0.99, 0.99).astype(np.float32)
 
 
-# -- the folder --------------------------------------------------------------------------
-def write_demo_dataset(out_dir: str | Path, n_clips: int = 400, clip_seconds: float = 3.5,
-                       sample_rate: int = 22050, seed: int = 0, progress: bool = True) -> Path:
-    """Write the demo set: audio files (WAV, FLAC, a few OGG) and ``manifest.csv``.
-
-    Args:
-        out_dir: folder to write; audio goes to ``out_dir/audio/``.
-        n_clips: clips over all splits (about 70/15/15 train/validation/test).
-        clip_seconds: length of every clip.
-        sample_rate: rate of the files.
-        seed: the same seed gives the same manifest and the same audio.
-        progress: show a tqdm bar.
-
-    Returns:
-        The path of ``manifest.csv`` (header ``id,path,tags,split``; tags joined by ';',
-        paths relative to the CSV). If it already exists with the same settings, nothing
-        is written.
-    """
-    out_dir = Path(out_dir)
-    manifest = out_dir / "manifest.csv"
-    record = out_dir / "demo_settings.json"
-    settings = {"version": DEMO_VERSION, "n_clips": int(n_clips),
-                "clip_seconds": float(clip_seconds), "sample_rate": int(sample_rate),
-                "seed": int(seed)}
-    if manifest.exists() and record.exists():
-        try:
-            if json.loads(record.read_text()) == settings:
-                return manifest
-        except json.JSONDecodeError:
-            pass
-    if n_clips < 1 or clip_seconds <= 0 or sample_rate < 1:
-        raise ValueError("n_clips, clip_seconds and sample_rate must be positive")
-    manifest.unlink(missing_ok=True)  # written last: its absence marks an unfinished set
-    (out_dir / "audio").mkdir(parents=True, exist_ok=True)
-    plan = plan_demo_dataset(n_clips, seed)
-    for i, spec in enumerate(progress_bar(plan.to_dict("records"), desc="demo audio", unit="clip",
-                                          disable=not progress, mininterval=1.0)):
-        # One seed per clip: a clip's audio does not depend on the clips before it.
-        clip_seed = int(np.random.SeedSequence([seed, 1, i]).generate_state(1)[0])
-        y = render_clip(spec, clip_seconds, sample_rate, seed=clip_seed)
-        path = out_dir / spec["path"]
-        subtype = {"wav": "PCM_16", "flac": "PCM_16", "ogg": "VORBIS"}[path.suffix[1:]]
-        sf.write(path, y, sample_rate, subtype=subtype)
-    record.write_text(json.dumps(settings, indent=2))
-    table = plan[["id", "path", "tags", "split"]].copy()
-    table["tags"] = [";".join(t) for t in table["tags"]]
-    tmp = manifest.with_name("manifest.csv.tmp")
-    table.to_csv(tmp, index=False)
-    tmp.replace(manifest)
-    return manifest
-
-
-__all__ = ["DEMO_TAGS", "plan_demo_dataset", "render_clip", "write_demo_dataset"]
+__all__ = ["DEMO_TAGS", "DEMO_VERSION", "INSTRUMENTS", "PITCHED", "render_clip"]

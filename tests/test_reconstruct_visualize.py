@@ -1,4 +1,4 @@
-"""Inspecting a VQ-VAE: encoding a split, codebook usage, code-tag lift, probe, audio."""
+"""Step 03: encoding a split, Griffin-Lim audio, and ``inspect_run``'s result and files."""
 
 from __future__ import annotations
 
@@ -10,24 +10,12 @@ import pytest
 import torch
 
 from vqvae_lib.checkpoint import save_checkpoint
+from vqvae_lib.codebook_analysis import codebook_usage, dead_codes
 from vqvae_lib.config import to_dict
 from vqvae_lib.extract import extract_run
-from vqvae_lib.inspect import (
-    TSNE_MAX_CODES,
-    bag_of_codes,
-    code_tag_lift,
-    codebook_projection,
-    codebook_usage,
-    dead_codes,
-    encode_split,
-    inspect_run,
-    linear_probe,
-    perplexity,
-    reconstruction_audio,
-    top_codes_per_tag,
-    write_wav,
-)
+from vqvae_lib.features import write_wav
 from vqvae_lib.quantizer import QuantizerConfig
+from vqvae_lib.reconstruct_visualize import encode_split, inspect_run, reconstruction_audio
 from vqvae_lib.steps import Run
 from vqvae_lib.vqvae import VQVAE, VQVAEConfig
 
@@ -82,72 +70,6 @@ def test_usage_counts_equal_a_direct_bincount_of_the_encoded_indices(toy):
     assert dead_codes(counts) == int((direct == 0).sum())
 
 
-def test_perplexity_is_K_for_even_use_and_one_for_a_single_code():
-    assert perplexity(np.full(16, 5)) == pytest.approx(16)
-    assert perplexity(np.array([0, 9, 0, 0])) == pytest.approx(1)
-    assert dead_codes(np.array([0, 9, 0, 1])) == 2
-
-
-def test_bag_of_codes_rows_are_normalised_histograms():
-    rng = np.random.default_rng(0)
-    idx = rng.integers(0, 7, size=(5, 2, 6))
-    hist = bag_of_codes(idx, 7)
-    assert hist.shape == (5, 7)
-    np.testing.assert_allclose(hist.sum(1), 1.0)
-    np.testing.assert_allclose(hist[3], np.bincount(idx[3].ravel(), minlength=7) / 12)
-
-
-def test_a_code_planted_in_one_tags_clips_has_its_highest_lift_there():
-    rng = np.random.default_rng(1)
-    K, planted = 12, 7
-    labels = rng.random((60, 3)) < 0.4
-    labels[:, 1] = np.arange(60) < 12  # a fifth of the clips
-    idx = rng.choice([k for k in range(K) if k != planted], size=(60, 2, 8))
-    tagged = np.flatnonzero(labels[:, 1])
-    idx[tagged, 0, :3] = planted
-    lift = code_tag_lift(idx, labels, K)
-    assert lift.shape == (3, K)
-    assert lift[:, planted].argmax() == 1
-    assert lift[1, planted] > 2.0
-    assert top_codes_per_tag(lift, 2)[1, 0] == planted
-    # Codes never used, and tags without clips, carry no evidence either way.
-    idx[idx == 11] = 10
-    labels[:, 2] = False
-    lift = code_tag_lift(idx, labels, K)
-    assert np.all(lift[:, 11] == 1.0)
-    np.testing.assert_allclose(lift[2], 1.0)
-
-
-def test_probe_separates_a_separable_toy_case_and_skips_one_class_tags():
-    rng = np.random.default_rng(2)
-    K = 8
-
-    def make(n):
-        labels = rng.random((n, 3)) < 0.5
-        idx = rng.integers(2, K, size=(n, 1, 20))
-        idx[labels[:, 0], 0, :6] = 0  # tag 0 <=> code 0 is frequent
-        labels[:, 2] = True  # only positives: cannot be scored
-        return bag_of_codes(idx, K), labels
-
-    (xtr, ytr), (xva, yva) = make(80), make(40)
-    result = linear_probe(xtr, ytr, xva, yva, max_iter=200, tags=["a", "b", "c"])
-    assert result["skipped"] == ["c"]
-    assert set(result["per_tag"]) == {"a", "b"}
-    assert result["per_tag"]["a"] > 0.95
-    assert 0.2 < result["per_tag"]["b"] < 0.8  # random tag: near chance
-    assert result["roc_auc_macro"] == pytest.approx(np.mean(list(result["per_tag"].values())))
-
-
-def test_codebook_projection_shapes_and_the_tsne_cutoff():
-    rng = np.random.default_rng(3)
-    book = rng.normal(size=(20, 5))
-    for method in ("pca", "tsne"):
-        xy = codebook_projection(book, method, seed=0)
-        assert xy.shape == (20, 2) and np.isfinite(xy).all()
-    with pytest.raises(ValueError):
-        codebook_projection(np.zeros((TSNE_MAX_CODES + 1, 2)), "tsne")
-
-
 def test_write_wav_round_trips(tmp_path):
     sf = pytest.importorskip("soundfile")
     audio = 0.5 * np.sin(np.linspace(0, 200, 4000)).astype(np.float32)
@@ -177,6 +99,12 @@ def test_inverting_an_unmodified_mel_gives_audio_of_the_right_length_rate_and_pi
     assert info.samplerate == sr and info.frames == len(audio_out)
 
 
+# inspect.json's keys, in the order written: what readers of the file rely on.
+SUMMARY_KEYS = ["K", "latent_shape", "usage_split", "perplexity", "used_codes", "dead_codes",
+                "recon_mse_mean", "splits", "best_clips", "worst_clips", "probe_roc_auc_macro",
+                "probe", "audio"]
+
+
 def test_inspect_run_writes_its_summary_and_sounds(tmp_path):
     import soundfile as sf
 
@@ -194,27 +122,39 @@ def test_inspect_run_writes_its_summary_and_sounds(tmp_path):
 
     result = inspect_run(run, progress=False)
     summary = json.loads((run.dir / "inspect.json").read_text())
+    assert list(summary) == SUMMARY_KEYS
+    assert summary == json.loads(json.dumps(result.to_json()))
+    assert result.files[0] == run.dir / "inspect.json" and len(result.files) == 1 + 2 * len(
+        result.audio)
     K = run.params.vqvae.quantizer.codebook_size
     held_out = summary["usage_split"]
-    assert summary["K"] == K == len(result["counts"])
+    assert summary["K"] == K == len(result.counts) == result.K
     assert summary["used_codes"] + summary["dead_codes"] == K
-    held_idx = result["splits"][held_out]["indices"]
-    np.testing.assert_array_equal(result["counts"], np.bincount(held_idx.ravel(), minlength=K))
+    held_idx = result.splits[held_out].indices
+    np.testing.assert_array_equal(result.counts, np.bincount(held_idx.ravel(), minlength=K))
     for split, figures in summary["splits"].items():
-        assert figures["clips"] == len(result["splits"][split]["ids"])
-        assert figures["recon_mse_mean"] == pytest.approx(result["splits"][split]["recon_error"].mean())
+        assert figures["clips"] == len(result.splits[split].ids)
+        assert figures["recon_mse_mean"] == pytest.approx(result.splits[split].recon_error.mean())
     assert summary["best_clips"][0]["mse"] <= summary["worst_clips"][0]["mse"]
     auc = summary["probe_roc_auc_macro"]
     assert auc is None or 0.0 <= auc <= 1.0
-    assert result["lift"].shape == (len(result["tags"]), K)
+    if result.probe is not None:
+        assert (summary["probe"]["train_split"], summary["probe"]["eval_split"]) == (
+            "train", held_out)
+    assert result.lift.shape == (len(result.tags), K)
+    errors = result.errors
+    assert len(errors.errors) == len(errors.ids) == len(errors.groups) == sum(
+        len(s.ids) for s in result.splits.values())
 
     n = run.params.inspect.n_clips
     frames, n_mels = run.params.features.frames, run.params.features.n_mels
-    assert result["reconstructions"]["x"].shape == (2 * n, n_mels, frames)
-    assert len(result["reconstructions"]["titles"]) == 2 * n
+    assert result.reconstructions.x.shape == (2 * n, n_mels, frames)
+    assert len(result.reconstructions.titles) == 2 * n
+    assert result.code_map.mel.shape == (n_mels, frames)
     assert len(summary["audio"]) == run.params.inspect.n_audio
+    hop = run.params.features.hop_length
     for entry in summary["audio"]:
         for key in ("input", "reconstruction"):
             info = sf.info(run.dir / entry[key])
             assert info.samplerate == run.params.features.sample_rate
-            assert abs(info.frames - frames * run.params.features.hop_length) <= run.params.features.hop_length
+            assert abs(info.frames - frames * hop) <= hop
