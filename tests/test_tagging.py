@@ -126,12 +126,17 @@ def test_a_separable_toy_task_reaches_roc_auc_095(tmp_path, tagger):
     assert state.best >= 0.95
 
 
-def test_killed_tagging_resumes_to_the_same_weights(tiny_pretrained, killed_after):
-    text = "tag: {epochs: 2, amp: off, checkpoint_every: 1, encoder: fixed}\n"
-    whole = tiny_pretrained.run(tiny_pretrained.run_file("tag-whole", text, pretrained=True))
+@pytest.mark.parametrize("steadied", ["", ", lr_schedule: cosine, weight_ema: 0.9"],
+                         ids=["plain", "cosine-averaged"])
+def test_killed_tagging_resumes_to_the_same_weights(tiny_pretrained, killed_after, steadied):
+    text = f"tag: {{epochs: 2, amp: off, checkpoint_every: 1, encoder: fixed{steadied}}}\n"
+    name = "averaged" if steadied else "plain"
+    whole = tiny_pretrained.run(tiny_pretrained.run_file(f"tag-whole-{name}", text,
+                                                         pretrained=True))
     train_tagger(whole, progress=False)
 
-    broken = tiny_pretrained.run(tiny_pretrained.run_file("tag-broken", text, pretrained=True))
+    broken = tiny_pretrained.run(tiny_pretrained.run_file(f"tag-broken-{name}", text,
+                                                          pretrained=True))
     trainer, *_ = build_tagging(broken, select_hardware("cpu", "off", False), progress=False)
     killed_after(trainer, 3)
     train_tagger(Run(broken.params_path, broken.outputs_root), progress=False)

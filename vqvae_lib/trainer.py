@@ -5,15 +5,16 @@ optimizer, RNG, epoch, step and the position inside the epoch's data order), and
 from a checkpoint of the same settings (its fingerprint); early stopping on a validation
 figure; a CSV log with one row per ``log_every`` steps and one per epoch; a tqdm bar.
 Epoch ``e``'s data order depends only on (seed, e), through a ``DistributedSampler``
-that also shards it across DDP ranks.
+that also shards it across DDP ranks. Optionally a cosine learning rate and a moving
+average of the weights (``weight_averaging``), both resumed exactly.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +35,8 @@ from .checkpoint import (
 from .hardware import barrier, gather, world
 from .progress import progress_bar
 from .registry import RunPaths
+from .training_log import TrainingLog
+from .weight_averaging import WeightAverage, cosine_factor, set_learning_rate
 
 StepFn = Callable[[Any], dict[str, float]]
 ValidateFn = Callable[[], dict[str, float]]
@@ -58,6 +61,10 @@ class TrainingConfig:
         num_workers: DataLoader worker processes.
         crop_frames: train on one random crop of this many frames of each clip per
             epoch (even); None = the whole stored clip, as the paper does.
+        lr_schedule: ``constant`` (the paper) or ``cosine``: the rate decays to 0 over
+            ``epochs`` (``weight_averaging``).
+        weight_ema: decay of a moving average of the weights, updated every step (e.g.
+            0.98); validation, ``best.pt`` and predictions use it. None = no average.
     """
 
     batch_size: int = 12
@@ -72,6 +79,8 @@ class TrainingConfig:
     log_every: int = 10
     num_workers: int = 0
     crop_frames: int | None = None
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    weight_ema: float | None = None
 
     def __post_init__(self) -> None:
         # YAML reads a bare ``off`` as False: accept it (and True) as the word it meant.
@@ -85,6 +94,9 @@ class TrainingConfig:
         if self.crop_frames is not None and (self.crop_frames < 2 or self.crop_frames % 2):
             raise ValueError(f"crop_frames must be an even number of frames (the encoder "
                              f"halves time), got {self.crop_frames}")
+        if self.weight_ema is not None and not 0.0 < self.weight_ema < 1.0:
+            raise ValueError(f"weight_ema must be in (0, 1), e.g. 0.98, or null; got "
+                             f"{self.weight_ema}")
 
 
 
@@ -150,6 +162,7 @@ class Trainer:
         self.out_dir = Path(self.out_dir)
         self.log_path = Path(self.log_path)
         self.rank, self.world_size = world()
+        self.log = TrainingLog(self.log_path, self.log_fields, writer=self.rank == 0)
         if self.config.batch_size % self.world_size:
             raise ValueError(f"batch_size {self.config.batch_size} is not divisible by the "
                              f"{self.world_size} processes")
@@ -161,6 +174,8 @@ class Trainer:
         if self.batches_per_epoch == 0:
             raise ValueError(f"the training set has {len(self.train_set)} clips, fewer than "
                              f"one batch of {self.config.batch_size}; lower batch_size")
+        decay = self.config.weight_ema
+        self.average = WeightAverage(self.model, decay) if decay is not None else None
 
     # -- checkpoints ---------------------------------------------------------------
     last_path = property(lambda self: self.out_dir / RunPaths.LAST)
@@ -169,7 +184,8 @@ class Trainer:
     def _checkpoint(self) -> dict[str, Any]:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "rng": rng_state(), "trainer": asdict(self.state),
-                "fingerprint": self.fingerprint, **self.extra}
+                "fingerprint": self.fingerprint, **self.extra,
+                **({"averaged": self.average.state_dict()} if self.average else {})}
 
     def _save(self, path: Path) -> None:
         if self.rank == 0:
@@ -197,10 +213,11 @@ class Trainer:
             return False
         self.model.load_state_dict(ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
+        if self.average is not None:
+            self.average.load_state_dict(ckpt["averaged"])
         set_rng_state(ckpt["rng"])
         self.state = TrainState(**ckpt["trainer"])
-        if self.rank == 0:
-            self._truncate_log()
+        self.log.truncate(self.state.step, self.state.epoch)
         return True
 
     def _agree(self, exists: bool, fingerprint: str | None) -> None:
@@ -218,37 +235,8 @@ class Trainer:
         return set_aside_files(self.out_dir, (self.last_path, self.best_path, self.log_path),
                                reason)
 
-    # -- log -----------------------------------------------------------------------
-    @property
-    def _columns(self) -> list[str]:
-        return ["scope", "epoch", "step", "seconds", *self.log_fields]
-
-    def _truncate_log(self) -> None:
-        """Drop log rows written after the checkpoint a resumed run starts from."""
-        if not self.log_path.exists():
-            return
-        with open(self.log_path, newline="") as fh:
-            rows = [r for r in csv.DictReader(fh)
-                    if int(r["step"]) <= self.state.step
-                    and (r["scope"] != "epoch" or int(r["epoch"]) < self.state.epoch)]
-        self._write_rows(rows, mode="w")
-
-    def _write_rows(self, rows: list[dict[str, Any]], mode: str = "a") -> None:
-        if self.rank != 0:
-            return
-        new = mode == "w" or not self.log_path.exists()
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, mode, newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=self._columns, extrasaction="ignore")
-            if new:
-                writer.writeheader()
-            writer.writerows(rows)
-
     def _log(self, scope: str, figures: dict[str, float]) -> None:
-        row = {"scope": scope, "epoch": self.state.epoch, "step": self.state.step,
-               "seconds": round(self.state.seconds, 3)}
-        row.update({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in figures.items()})
-        self._write_rows([row])
+        self.log.write(scope, self.state.epoch, self.state.step, self.state.seconds, figures)
 
     # -- loop ----------------------------------------------------------------------
     def _improved(self, value: float) -> bool:
@@ -257,24 +245,24 @@ class Trainer:
         return value < self.state.best if self.mode == "min" else value > self.state.best
 
     def _end_epoch(self, train_means: dict[str, float]) -> None:
-        figures = self.validate_fn()
-        value = float(figures[self.monitor])
-        self._log("epoch", {**{f"{k}": v for k, v in train_means.items()}, **figures})
-        if self._improved(value):
-            state = self.state
-            state.best, state.best_epoch, state.bad_epochs = value, state.epoch, 0
-            improved = True
-        else:
-            self.state.bad_epochs += 1
-            improved = False
-        self.state.epoch += 1
-        self.state.batch_in_epoch = 0
-        if self.state.bad_epochs >= self.config.patience:
-            self.state.finished, self.state.stop_reason = True, "early stopping"
-        elif self.state.epoch >= self.config.epochs:
-            self.state.finished, self.state.stop_reason = True, "epochs done"
-        if improved:
-            self._save(self.best_path)
+        # With a weight average, the average is what is judged and kept as ``best``.
+        with self.average.swapped_in(self.model) if self.average else nullcontext():
+            figures = self.validate_fn()
+            value = float(figures[self.monitor])
+            self._log("epoch", {**train_means, **figures})
+            state, improved = self.state, self._improved(value)
+            if improved:
+                state.best, state.best_epoch, state.bad_epochs = value, state.epoch, 0
+            else:
+                state.bad_epochs += 1
+            state.epoch += 1
+            state.batch_in_epoch = 0
+            if state.bad_epochs >= self.config.patience:
+                state.finished, state.stop_reason = True, "early stopping"
+            elif state.epoch >= self.config.epochs:
+                state.finished, state.stop_reason = True, "epochs done"
+            if improved:
+                self._save(self.best_path)
         self._save(self.last_path)
 
     def fit(self, progress: bool = True) -> TrainState:
@@ -304,7 +292,12 @@ class Trainer:
             self.model.train()
             for batch in bar:
                 t0 = time.perf_counter()
+                if cfg.lr_schedule == "cosine":
+                    set_learning_rate(self.optimizer, cosine_factor(
+                        self.state.step, cfg.epochs * self.batches_per_epoch))
                 figures = self.step_fn(batch)
+                if self.average is not None:
+                    self.average.update(self.model)
                 self.state.seconds += time.perf_counter() - t0
                 self.state.step += 1
                 self.state.batch_in_epoch += 1
