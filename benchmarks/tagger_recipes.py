@@ -37,7 +37,7 @@ from vqvae_lib.hardware import select_hardware  # noqa: E402
 from vqvae_lib.metrics import ranking_metrics  # noqa: E402
 from vqvae_lib.steps import Run  # noqa: E402
 from vqvae_lib.taggers import CNNTaggerConfig, GRUTaggerConfig  # noqa: E402
-from vqvae_lib.tagging import TaggingModel, _predict, encoder_checkpoint, tagging_data  # noqa: E402
+from vqvae_lib.tagging import TaggingModel, encoder_checkpoint, predict_scores, tagging_data  # noqa: E402
 from vqvae_lib.vqvae import VQVAE  # noqa: E402
 from vqvae_lib.weight_averaging import WeightAverage, cosine_factor, set_learning_rate  # noqa: E402
 
@@ -80,7 +80,7 @@ def train_recipe(run: Run, args: argparse.Namespace, seed: int) -> list[dict]:
         judged = average.averaged.module if average is not None else model
         row = {"seed": seed, "epoch": epoch + 1, "seconds": round(time.perf_counter() - start)}
         for split, data in evals.items():
-            scores = _predict(judged, data, hw, 4 * args.batch_size)
+            scores = predict_scores(judged, data, hw, 4 * args.batch_size)
             with warnings.catch_warnings():  # tags absent from a split are named by 05
                 warnings.simplefilter("ignore", UserWarning)
                 m = ranking_metrics(np.asarray(data.labels, bool), scores, tags=tags)

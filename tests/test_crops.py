@@ -12,7 +12,7 @@ from vqvae_lib.config import ConfigError
 from vqvae_lib.crops import RandomCrops, TiledCrops, average_by_clip, crop_offsets
 from vqvae_lib.params import load_params
 from vqvae_lib.pretrain import pretrain
-from vqvae_lib.tagging import TaggingModel, _predict, train_tagger
+from vqvae_lib.tagging import TaggingModel, predict_scores, train_tagger
 
 
 def test_tiles_cover_the_whole_clip():
@@ -89,5 +89,5 @@ def test_a_run_trained_on_crops_predicts_whole_clips(tiny_project, encoder):
         tiles = Tiles(CodeSplit(codes, split.labels), 8, 4)
     else:
         tiles = Tiles(split, 16, 8)
-    again = _predict(model, tiles, select_hardware("cpu", "off", False), 8)
+    again = predict_scores(model, tiles, select_hardware("cpu", "off", False), 8)
     np.testing.assert_allclose(again, test, atol=1e-6)

@@ -195,7 +195,7 @@ def _score_batch(tagger: Tagger, mels: np.ndarray, batch_size: int
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """mels: float32 [B, n_mels, T] -> (scores [B, n_tags], mean encoder output [B, D*H'],
     code histogram [B, K], share of the clip's code positions per code)."""
-    from .tagging import _predict
+    from .tagging import predict_scores
 
     model, hw = tagger.model, tagger.hw
     vqvae = model.vqvae
@@ -216,7 +216,7 @@ def _score_batch(tagger: Tagger, mels: np.ndarray, batch_size: int
     if tagger.crop is not None:
         per_step = 2 if fixed else 1  # cached codes have half the frames
         data = TiledCrops(data, tagger.crop // per_step, tagger.hop // per_step)
-    scores = _predict(model, data, hw, batch_size)
+    scores = predict_scores(model, data, hw, batch_size)
     return scores, mean_z, hist
 
 

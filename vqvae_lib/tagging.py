@@ -139,7 +139,9 @@ class TaggingModel(nn.Module):
         return self.tagger(latent_to_sequence(q.z_q)), q.codebook_loss, q.commitment_loss
 
 
-def _predict(model: TaggingModel, data: Dataset, hw: Hardware, batch_size: int) -> np.ndarray:
+def predict_scores(model: TaggingModel, data: Dataset, hw: Hardware, batch_size: int
+                   ) -> np.ndarray:
+    """float32 ``[clips, tags]`` sigmoid scores; over ``TiledCrops``, each clip's mean."""
     model.eval()
     outs = []
     with torch.no_grad():
@@ -229,7 +231,7 @@ def build_tagging(run: Run, hw: Hardware, progress: bool = True
     warned: list[bool] = []
 
     def validate() -> dict[str, float]:
-        pred = _predict(model, val, hw, cfg.batch_size)
+        pred = predict_scores(model, val, hw, cfg.batch_size)
         eps = 1e-7
         bce = float(-np.mean(y_val * np.log(pred + eps) + (~y_val) * np.log(1 - pred + eps)))
         with warnings.catch_warnings():
@@ -273,7 +275,7 @@ def train_tagger(run: Run, progress: bool = True) -> TrainState:
     np.save(paths.groundtruth("train"), _labels(data["train"]))
     for split in EVAL_SPLITS:
         np.save(paths.predictions(split),
-                _predict(model, data[split], hw, p.tag.batch_size).astype(np.float32))
+                predict_scores(model, data[split], hw, p.tag.batch_size).astype(np.float32))
         np.save(paths.groundtruth(split), _labels(data[split]))
         paths.clip_ids(split).write_text("\n".join(store.split(split).ids) + "\n")
     paths.tags.write_text("\n".join(store.tags) + "\n")
