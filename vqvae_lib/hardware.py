@@ -10,11 +10,43 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+# oneDNN's ISA caps (``ONEDNN_MAX_CPU_ISA``) below which it has no native bf16 kernels.
+_NO_BF16_ISAS = {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE",
+                 "AVX512_CORE_VNNI"}
+
+
+def _isa_capped() -> bool:
+    """True when the environment caps oneDNN below bf16 (an AVX2 laptop emulated with
+    ``ONEDNN_MAX_CPU_ISA=AVX2``): the kit then chooses as it would on that laptop."""
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", ""))
+    return isa.strip().upper() in _NO_BF16_ISAS
+
 
 def cpu_has_fast_bf16() -> bool:
-    """True on CPUs with AVX512-BF16 or AMX, where oneDNN runs bf16 convolutions natively."""
+    """True on CPUs with AVX512-BF16 or AMX, where oneDNN runs bf16 convolutions natively
+    (and the environment does not cap oneDNN below them)."""
+    if _isa_capped():
+        return False
     checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+
+
+def cpu_has_avx512() -> bool:
+    """True when ATen and oneDNN run AVX-512 kernels here (not capped to AVX2 or lower)."""
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", ""))
+    if isa.strip().upper() in {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2"}:
+        return False
+    return torch.backends.cpu.get_cpu_capability().startswith("AVX512")
+
+
+def cpu_class() -> str:
+    """The CPU as the kit's choices see it: ``AVX512 CPU, native bf16`` (AVX512-BF16 or
+    AMX: bf16 autocast pays) or ``AVX2 CPU, no native bf16`` (an ordinary laptop: fp32),
+    noting an ``ONEDNN_MAX_CPU_ISA`` cap (how such a laptop is emulated)."""
+    isa = torch.backends.cpu.get_cpu_capability()
+    bf16 = "native bf16" if cpu_has_fast_bf16() else "no native bf16"
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", ""))
+    return f"{isa} CPU, {bf16}" + (f" (oneDNN capped at {cap})" if cap else "")
 
 
 @dataclass(frozen=True)
@@ -25,11 +57,16 @@ class Hardware:
         device: ``cpu`` or ``cuda[:i]``.
         amp_dtype: autocast dtype (``torch.bfloat16``) or None for fp32.
         channels_last: NHWC memory format for the 2-D convolutions.
+        fft_frontend: train the CNN tagger's tall one-channel timbral filters through
+            their FFT path even when only their weights need gradients. On CPUs without
+            AVX-512, oneDNN's direct weight gradient of those filters is the costliest
+            part of a tagging step (``taggers.PonsFrontEnd``, BENCHMARKS.md).
     """
 
     device: torch.device
     amp_dtype: torch.dtype | None
     channels_last: bool
+    fft_frontend: bool = False
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.amp_dtype is None:
@@ -39,7 +76,8 @@ class Hardware:
     def describe(self) -> str:
         amp = "bf16 autocast" if self.amp_dtype is not None else "fp32"
         fmt = ", channels_last" if self.channels_last else ""
-        return f"{self.device} ({amp}{fmt}, {torch.get_num_threads()} threads)"
+        cpu = f"; {cpu_class()}" if self.device.type == "cpu" else ""
+        return f"{self.device} ({amp}{fmt}, {torch.get_num_threads()} threads{cpu})"
 
 
 def select_hardware(device: str = "auto", amp: str = "auto", channels_last: bool | None = None,
@@ -68,7 +106,8 @@ def select_hardware(device: str = "auto", amp: str = "auto", channels_last: bool
     # pretraining step, BENCHMARKS.md); on GPUs it pays off with bf16 tensor cores.
     auto_cl = use_bf16 or dev.type == "cpu"
     cl = auto_cl if channels_last is None else channels_last
-    return Hardware(dev, torch.bfloat16 if use_bf16 else None, cl)
+    fft = dev.type == "cpu" and not use_bf16 and not cpu_has_avx512()
+    return Hardware(dev, torch.bfloat16 if use_bf16 else None, cl, fft)
 
 
 def set_threads(threads: int | None) -> None:

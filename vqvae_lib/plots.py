@@ -175,6 +175,12 @@ def _has(df: pd.DataFrame, col: str) -> bool:
     return col in df.columns and bool(pd.to_numeric(df[col], errors="coerce").notna().any())
 
 
+def _filled(df: pd.DataFrame, col: str) -> pd.DataFrame:
+    """The rows with a value in ``col`` (with ``validate_every`` > 1 some epochs have
+    no validation figures; their gaps would break the line)."""
+    return df[pd.to_numeric(df[col], errors="coerce").notna()]
+
+
 def plot_pretrain_losses(log: pd.DataFrame) -> Figure:
     """Training losses per step and validation reconstruction per epoch.
 
@@ -197,10 +203,11 @@ def plot_pretrain_losses(log: pd.DataFrame) -> Figure:
             _no_data(ax1, "no training steps logged\n(checkpoint copied?)")
         ax1.set(xlabel="step", ylabel="loss (MSE)", title="Training losses per step")
         if _has(epochs, "val_recon"):
-            ax2.plot(epochs["epoch"] + 1, epochs["val_recon"], "o-", label="validation recon")
+            val = _filled(epochs, "val_recon")
+            ax2.plot(val["epoch"] + 1, val["val_recon"], "o-", label="validation recon")
             if _has(epochs, "recon"):
                 ax2.plot(epochs["epoch"] + 1, epochs["recon"], "s--", label="train recon (mean)")
-            best = epochs.loc[pd.to_numeric(epochs["val_recon"]).idxmin()]
+            best = val.loc[pd.to_numeric(val["val_recon"]).idxmin()]
             ax2.axvline(best["epoch"] + 1, color="0.3", ls=":",
                         label=f"best epoch {int(best['epoch']) + 1}")
             ax2.legend()
@@ -468,7 +475,8 @@ def plot_tagging_curves(log: pd.DataFrame, best_epoch: int) -> Figure:
         for col, label in (("val_roc_auc_macro", "ROC-AUC macro"),
                            ("val_pr_auc_macro", "PR-AUC macro")):
             if _has(epochs, col):
-                ax2.plot(epochs["epoch"] + 1, epochs[col], "o-", label=label)
+                val = _filled(epochs, col)
+                ax2.plot(val["epoch"] + 1, val[col], "o-", label=label)
         ax2.axvline(best_epoch + 1, color="0.3", ls="--", label=f"best epoch {best_epoch + 1}")
         ax2.xaxis.get_major_locator().set_params(integer=True)
         ax2.legend()

@@ -102,7 +102,7 @@ def build_trainer(run: Run, hw: Hardware, progress: bool = True) -> tuple[Traine
     val_loader = DataLoader(
         val_set, batch_size=max(1, p.pretrain.batch_size // size),
         sampler=DistributedSampler(val_set, size, rank, shuffle=False) if size > 1 else None,
-        num_workers=p.pretrain.num_workers)
+        num_workers=p.pretrain.num_workers, generator=torch.Generator())  # no global RNG draw
 
     def step(batch: Any) -> dict[str, float]:
         x = _to_input(batch[0], hw)

@@ -44,6 +44,17 @@ def changed_files(recorded: dict[str, str] | None, current: dict[str, str] | Non
     return sorted(k for k in set(recorded) | set(current) if recorded.get(k) != current.get(k))
 
 
+# Settings added after runs existed, at the value that reproduces those runs: left out of
+# the fingerprint at that value, so a finished run is not redone for a key it never had.
+NEUTRAL_SETTINGS = {"validate_every": 1, "keep": "best"}
+
+
+def without_neutral_settings(section: dict) -> dict:
+    """``section`` of the params without the ``NEUTRAL_SETTINGS`` at their neutral value."""
+    return {k: v for k, v in section.items()
+            if not (k in NEUTRAL_SETTINGS and v == NEUTRAL_SETTINGS[k])}
+
+
 def _flatten(obj: object, prefix: str = "") -> dict[str, object]:
     if isinstance(obj, dict):
         out: dict[str, object] = {}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from . import provenance
 from .archive import archive_step, list_archives, new_archive
 from .cliptable import ClipTable
 from .config import to_dict
@@ -166,6 +167,8 @@ class Run:
         s = get_step(step)
         params = to_dict(self.params)
         config = {k: params[k] for k in s.config_keys}
+        for section in set(config) & {"pretrain", "tag"}:
+            config[section] = provenance.without_neutral_settings(config[section])
         nb = NOTEBOOKS_DIR / s.notebook
         parts: dict[str, object] = {
             "step": step, "config": config,

@@ -60,8 +60,10 @@ class CNNTaggerConfig:
             convolution (the reference; runs in bf16 under autocast). ``fft``
             correlates along frequency in the Fourier domain, in fp32: with filters
             spanning 0.9F and 0.4F of 1024 rows its backward pass into the input is
-            several times cheaper than the direct one. ``auto`` uses ``fft`` when the
-            input needs a gradient (finetuned encoder) and ``conv2d`` otherwise.
+            several times cheaper than the direct one. ``auto`` trains with ``fft`` when
+            the input needs a gradient (finetuned encoder), or on CPUs without AVX-512
+            (where the direct weight gradient is slow; the step sets
+            ``PonsFrontEnd.fft_for_weights``), and uses ``conv2d`` otherwise.
     """
 
     classifier: Literal["cnn"] = "cnn"
@@ -262,6 +264,9 @@ class PonsFrontEnd(nn.Module):
         if method not in ("auto", "conv2d", "fft"):
             raise ValueError(f"unknown front-end method {method!r}")
         self.n_freq, self.method = n_freq, method
+        # ``auto`` also trains through the FFT when only the weights need gradients
+        # (set where that is faster: CPUs without AVX-512, ``Hardware.fft_frontend``).
+        self.fft_for_weights = False
         self.timbral = nn.ModuleList(
             TimbralBlock(n_freq, max(1, int(ratio * n_freq)), width, n * 2**i)
             for ratio in self.TIMBRAL_HEIGHTS
@@ -280,7 +285,8 @@ class PonsFrontEnd(nn.Module):
         # Direct convolution is faster when only the weights need gradients; the FFT
         # path is faster when the gradient also flows back into the encoder.
         use_fft = self.method == "fft" or (
-            self.method == "auto" and x.requires_grad and torch.is_grad_enabled()
+            self.method == "auto" and torch.is_grad_enabled()
+            and (x.requires_grad or (self.fft_for_weights and self.training))
         )
         x_hat = None
         if use_fft:

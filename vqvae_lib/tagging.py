@@ -145,7 +145,10 @@ def predict_scores(model: TaggingModel, data: Dataset, hw: Hardware, batch_size:
     model.eval()
     outs = []
     with torch.no_grad():
-        for inputs, _ in DataLoader(data, batch_size=batch_size, shuffle=False):
+        # A private generator: scoring draws nothing from the global RNG, so how often a
+        # run validates cannot shift its dropout masks.
+        for inputs, _ in DataLoader(data, batch_size=batch_size, shuffle=False,
+                                    generator=torch.Generator()):
             with hw.autocast():
                 logits, _, _ = model(inputs.to(hw.device))
             # The taggers' last Linear already returns fp32 logits; the sigmoid runs
@@ -210,6 +213,8 @@ def build_tagging(run: Run, hw: Hardware, progress: bool = True
     n_frames = cfg.crop_frames or p.features.frames
     model = TaggingModel(vqvae, cfg.tagger, len(store.tags), n_frames, cfg.encoder)
     model = model.to(hw.device)
+    if hasattr(model.tagger, "frontend"):
+        model.tagger.frontend.fft_for_weights = hw.fft_frontend
     beta = vqvae.config.quantizer.beta
     params = [q for q in model.parameters() if q.requires_grad]
     optimizer = torch.optim.Adam(params, lr=cfg.lr)
@@ -266,7 +271,9 @@ def train_tagger(run: Run, progress: bool = True) -> TrainState:
     trainer, model, data, store = build_tagging(run, hw, progress)
     if progress:
         print(f"tagger {p.tag.tagger.classifier.upper()} ({p.tag.encoder} encoder): "
-              f"{count_parameters(model.tagger):,} tagger parameters, on {hw.describe()}")
+              f"{count_parameters(model.tagger):,} tagger parameters, on {hw.describe()}"
+              + (", FFT front-end" if getattr(model.tagger, "frontend", None) is not None
+                 and hw.fft_frontend else ""))
     state = trainer.fit(progress=progress)
     best = load_checkpoint(trainer.best_path if trainer.best_path.exists() else trainer.last_path)
     model.load_state_dict(best["model"])

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
@@ -35,84 +35,12 @@ from .checkpoint import (
 from .hardware import barrier, gather, world
 from .progress import progress_bar
 from .registry import RunPaths
+from .training_config import TrainingConfig, TrainState
 from .training_log import TrainingLog
 from .weight_averaging import WeightAverage, cosine_factor, set_learning_rate
 
 StepFn = Callable[[Any], dict[str, float]]
 ValidateFn = Callable[[], dict[str, float]]
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """Optimisation and hardware settings shared by pretraining and tagging.
-
-    Args:
-        batch_size: clips per step (global batch under DDP).
-        lr: Adam learning rate (the paper: 2e-4).
-        epochs: upper bound on epochs (the paper: 100, with early stopping).
-        patience: epochs without validation improvement before stopping.
-        max_steps: stop after this many optimiser steps in total (quick runs); None = no cap.
-        amp: ``auto`` = bf16 autocast where the hardware has fast bf16 (GPUs, CPUs with
-            AVX512-BF16 or AMX), ``bf16`` = always, ``off`` = fp32.
-        channels_last: None = NHWC on CPUs and with bf16 autocast, else a fixed choice.
-        compile: wrap the model in ``torch.compile``.
-        checkpoint_every: also write ``last`` every N steps (0 = at epoch ends only).
-        log_every: write a per-step log row every N steps.
-        num_workers: DataLoader worker processes.
-        crop_frames: train on one random crop of this many frames of each clip per
-            epoch (even); None = the whole stored clip, as the paper does.
-        lr_schedule: ``constant`` (the paper) or ``cosine``: the rate decays to 0 over
-            ``epochs`` (``weight_averaging``).
-        weight_ema: decay of a moving average of the weights, updated every step (e.g.
-            0.98); validation, ``best.pt`` and predictions use it. None = no average.
-    """
-
-    batch_size: int = 12
-    lr: float = 2e-4
-    epochs: int = 100
-    patience: int = 10
-    max_steps: int | None = None
-    amp: Literal["auto", "bf16", "off"] | bool = "auto"
-    channels_last: bool | None = None
-    compile: bool = False
-    checkpoint_every: int = 500
-    log_every: int = 10
-    num_workers: int = 0
-    crop_frames: int | None = None
-    lr_schedule: Literal["constant", "cosine"] = "constant"
-    weight_ema: float | None = None
-
-    def __post_init__(self) -> None:
-        # YAML reads a bare ``off`` as False: accept it (and True) as the word it meant.
-        if isinstance(self.amp, bool):
-            object.__setattr__(self, "amp", "bf16" if self.amp else "off")
-        for name in ("batch_size", "epochs", "patience", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
-        if self.crop_frames is not None and (self.crop_frames < 2 or self.crop_frames % 2):
-            raise ValueError(f"crop_frames must be an even number of frames (the encoder "
-                             f"halves time), got {self.crop_frames}")
-        if self.weight_ema is not None and not 0.0 < self.weight_ema < 1.0:
-            raise ValueError(f"weight_ema must be in (0, 1), e.g. 0.98, or null; got "
-                             f"{self.weight_ema}")
-
-
-
-@dataclass
-class TrainState:
-    """Progress counters, saved in every checkpoint."""
-
-    epoch: int = 0
-    step: int = 0
-    batch_in_epoch: int = 0
-    best: float | None = None
-    best_epoch: int = -1
-    bad_epochs: int = 0
-    finished: bool = False
-    stop_reason: str = ""
-    seconds: float = 0.0
 
 
 @dataclass
@@ -188,9 +116,11 @@ class Trainer:
                 **({"averaged": self.average.state_dict()} if self.average else {})}
 
     def _save(self, path: Path) -> None:
+        t0 = time.perf_counter()
         if self.rank == 0:
             save_checkpoint(self._checkpoint(), path)
         barrier()
+        self.state.checkpoint_seconds += time.perf_counter() - t0
 
     def resume(self) -> bool:
         """Continue from ``last.pt`` if it exists and was written with the same
@@ -244,24 +174,42 @@ class Trainer:
             return not math.isnan(value)
         return value < self.state.best if self.mode == "min" else value > self.state.best
 
+    def _validates(self, epoch: int) -> bool:
+        """Whether epoch ``epoch`` (0-based) ends with a validation: every
+        ``validate_every``-th epoch, the last one, and any epoch ``max_steps`` cuts."""
+        cfg = self.config
+        at_cap = cfg.max_steps is not None and self.state.step >= cfg.max_steps
+        return (epoch + 1) % cfg.validate_every == 0 or epoch + 1 >= cfg.epochs or at_cap
+
     def _end_epoch(self, train_means: dict[str, float]) -> None:
+        state = self.state
+        if not self._validates(state.epoch):
+            self._log("epoch", train_means)
+            state.epoch += 1
+            state.batch_in_epoch = 0
+            self._save(self.last_path)
+            return
         # With a weight average, the average is what is judged and kept as ``best``.
         with self.average.swapped_in(self.model) if self.average else nullcontext():
+            t0 = time.perf_counter()
             figures = self.validate_fn()
+            state.validate_seconds += time.perf_counter() - t0
             value = float(figures[self.monitor])
             self._log("epoch", {**train_means, **figures})
-            state, improved = self.state, self._improved(value)
+            improved = self._improved(value)
             if improved:
                 state.best, state.best_epoch, state.bad_epochs = value, state.epoch, 0
             else:
-                state.bad_epochs += 1
+                state.bad_epochs += self.config.validate_every
             state.epoch += 1
             state.batch_in_epoch = 0
             if state.bad_epochs >= self.config.patience:
                 state.finished, state.stop_reason = True, "early stopping"
             elif state.epoch >= self.config.epochs:
                 state.finished, state.stop_reason = True, "epochs done"
-            if improved:
+            if state.finished and self.config.keep == "last":
+                state.stop_reason += " (best.pt holds the last epoch: keep last)"
+            if improved if self.config.keep == "best" else state.finished:
                 self._save(self.best_path)
         self._save(self.last_path)
 
@@ -290,8 +238,10 @@ class Trainer:
                                disable=not progress or self.rank != 0, mininterval=1.0,
                                leave=False)
             self.model.train()
+            t_fetch = time.perf_counter()
             for batch in bar:
                 t0 = time.perf_counter()
+                self.state.data_seconds += t0 - t_fetch
                 if cfg.lr_schedule == "cosine":
                     set_learning_rate(self.optimizer, cosine_factor(
                         self.state.step, cfg.epochs * self.batches_per_epoch))
@@ -312,6 +262,7 @@ class Trainer:
                     break
                 if cfg.checkpoint_every and self.state.step % cfg.checkpoint_every == 0:
                     self._save(self.last_path)
+                t_fetch = time.perf_counter()
             bar.close()
             means = {k: v / max(count, 1) for k, v in sums.items()}
             self._end_epoch(means)
