@@ -92,3 +92,28 @@ def test_the_command_line_prints_its_version(capsys):
         main(["--version"])
     assert done.value.code == 0
     assert capsys.readouterr().out.strip() == f"vqvae-kit {__version__}"
+
+
+def test_a_key_written_twice_is_refused_naming_both_lines(tmp_path):
+    path = write(tmp_path, "dup.yaml", "name: r\ndata: {tag: {kind: demo}}\n"
+                 "tag:\n  lr: 0.1\n  epochs: 3\ntag:\n  epochs: 4\n")
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    msg = str(err.value)
+    assert str(path) in msg and "'tag' appears twice" in msg and "lines 3 and 6" in msg
+
+
+def test_a_section_set_to_null_is_refused(tmp_path):
+    write(tmp_path, "base.yaml", "name: b\ndata: {tag: {kind: demo}}\npretrain: {epochs: 3}\n")
+    run = write(tmp_path, "run.yaml", "extends: base.yaml\nname: r\npretrain: null\n")
+    with pytest.raises(ConfigError, match=r"run\.yaml: pretrain: null would reset"):
+        load_params(run)
+    # a null that is a value, not a section, stays allowed
+    ok = write(tmp_path, "ok.yaml", "extends: base.yaml\nname: r\nthreads: null\n")
+    assert load_params(ok).threads is None
+
+
+def test_a_negative_thread_count_is_refused(tmp_path):
+    path = write(tmp_path, "neg.yaml", "name: r\ndata: {tag: {kind: demo}}\nthreads: -3\n")
+    with pytest.raises(ConfigError, match="threads must be at least 1"):
+        load_params(path)

@@ -90,6 +90,9 @@ class RunParams:
         if any(s in self.steps and s in self.reuse for s in STEP_NAMES):
             both = [s for s in STEP_NAMES if s in self.steps and s in self.reuse]
             raise ValueError(f"step {both[0]!r} is both run here and reused; drop it from 'steps'")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be at least 1 (or null: every core), got "
+                             f"{self.threads}")
         if len(set(self.seeds)) != len(self.seeds) or any(s < 0 for s in self.seeds):
             raise ValueError(f"seeds {self.seeds}: expected distinct seeds, 0 or more")
         if not self.seed_steps:
@@ -104,6 +107,37 @@ class RunParams:
             if crop is not None and crop > self.features.frames:
                 raise ValueError(f"{section}.crop_frames {crop} is longer than the stored "
                                  f"clips (features.frames {self.features.frames})")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key written twice in one mapping (plain YAML
+    keeps the last one and silently drops the first, a whole ``tag:`` block included)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice, on lines {seen[key]} and {line}; "
+                    "keep one (mappings are merged key by key, not block by block)",
+                    key_node.start_mark)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _no_null_sections(base: dict, over: dict, where: Path, path: tuple[str, ...] = ()) -> None:
+    """A settings section (a mapping in the file it extends) set to null would silently
+    reset it to the kit's defaults: refuse it, naming the key."""
+    for k, v in over.items():
+        key = path + (k,)
+        if v is None and isinstance(base.get(k), dict) and key[0] != "data":
+            raise ConfigError(f"{where}: {'.'.join(key)}: null would reset the whole section "
+                              "to the kit's defaults; remove the line, or set the keys that "
+                              "should change")
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            _no_null_sections(base[k], v, where, key)
 
 
 def _merge(base: dict, over: dict, path: tuple[str, ...] = ()) -> dict:
@@ -134,7 +168,7 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         where = f" (extended by {chain[-1]})" if chain else ""
         raise ConfigError(f"{path}: params file not found{where}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -144,7 +178,9 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         return data
     if not isinstance(parent, str):
         raise ConfigError(f"{path}: extends: expected a file path, got {parent!r}")
-    return _merge(_read_yaml((path.parent / parent).resolve(), chain + (path,)), data)
+    base = _read_yaml((path.parent / parent).resolve(), chain + (path,))
+    _no_null_sections(base, data, path)
+    return _merge(base, data)
 
 
 def resolve_params_path(path: str | os.PathLike) -> Path:
