@@ -117,3 +117,23 @@ def test_a_negative_thread_count_is_refused(tmp_path):
     path = write(tmp_path, "neg.yaml", "name: r\ndata: {tag: {kind: demo}}\nthreads: -3\n")
     with pytest.raises(ConfigError, match="threads must be at least 1"):
         load_params(path)
+
+
+def test_an_unknown_key_is_named_in_the_file_that_holds_it(tmp_path):
+    write(tmp_path, "base.yaml", "name: b\ndata: {tag: {kind: demo}}\npretrain: {epochz: 3}\n")
+    run = write(tmp_path, "run.yaml", "extends: base.yaml\nname: r\n")
+    with pytest.raises(ConfigError) as err:
+        load_params(run)
+    assert str(err.value).startswith(f"{tmp_path / 'base.yaml'}: pretrain: unknown key 'epochz'")
+    # written in the run file itself, the run file is named
+    run2 = write(tmp_path, "run2.yaml", "extends: base.yaml\nname: r\ntag: {lrr: 1}\n")
+    write(tmp_path, "base.yaml", "name: b\ndata: {tag: {kind: demo}}\n")
+    with pytest.raises(ConfigError, match=r"run2\.yaml: tag: unknown key 'lrr'"):
+        load_params(run2)
+
+
+def test_a_yaml_syntax_error_names_the_file_and_line(tmp_path):
+    path = write(tmp_path, "broken.yaml", "name: r\ntag:\n  lr: [0.1\n  epochs: 3\n")
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    assert str(path) in str(err.value) and "line" in str(err.value)

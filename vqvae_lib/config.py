@@ -17,7 +17,14 @@ T = TypeVar("T")
 
 
 class ConfigError(ValueError):
-    """A params value is unknown, missing or invalid; the message names file and key."""
+    """A params value is unknown, missing or invalid; the message names file and key.
+
+    ``key`` is the dotted path of an unknown key (``pretrain.epochz``), so the loader can
+    name the file of an ``extends`` chain that holds it."""
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(message)
+        self.key = key
 
 
 def _describe(tp: Any) -> str:
@@ -160,8 +167,8 @@ def from_dict(cls: type[T], data: Any, where: str) -> T:
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise ConfigError(
-            f"{where}: unknown key {unknown[0]!r} (known keys: {', '.join(sorted(fields))})"
-        )
+            f"{where}: unknown key {unknown[0]!r} (known keys: {', '.join(sorted(fields))})",
+            key=f"{where}.{unknown[0]}" if where else unknown[0])
     kwargs = {}
     for name, field in fields.items():
         key_where = f"{where}.{name}" if where else name

@@ -206,7 +206,29 @@ def load_params(path: str | os.PathLike) -> RunParams:
     try:
         return from_dict(RunParams, data, where="")
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        holder = _file_holding(path, exc.key) if exc.key else path
+        raise ConfigError(f"{holder}: {exc}") from None
+
+
+def _file_holding(path: Path, key: str) -> Path:
+    """The file of ``path``'s ``extends`` chain that writes the dotted ``key`` (the run
+    file itself when none does, or when the chain cannot be read)."""
+    current: Path | None = path
+    while current is not None and current.is_file():
+        try:
+            data = yaml.load(current.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
+        except yaml.YAMLError:
+            break
+        node: Any = data
+        for part in key.split("."):
+            if not (isinstance(node, dict) and part in node):
+                break
+            node = node[part]
+        else:
+            return current
+        parent = data.get("extends") if isinstance(data, dict) else None
+        current = (current.parent / parent).resolve() if isinstance(parent, str) else None
+    return path
 
 
 def default_outputs_root(params_path: Path) -> Path:
