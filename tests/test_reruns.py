@@ -54,8 +54,7 @@ def test_changed_params_retrain_archive_and_rebuild_codes(tiny_project, capsys):
     the cached codes."""
     path = tiny_project.params / "rerun.yaml"
     path.write_text("extends: tiny.yaml\nname: rerun\nsteps: [pretrain, tag]\n"
-                    "reuse: {extract: tiny.yaml}\n" + QUICK
-                    + "pretrain: {lr: 0.002}\ntag: {lr: 0.002}\n")
+                    "reuse: {extract: tiny.yaml}\n" + QUICK.replace("}\n", ", lr: 0.002}\n"))
     run = tiny_project.run(path)
     pretrain(run, progress=False)
     run.mark_done("pretrain", 1.0)
@@ -70,7 +69,7 @@ def test_changed_params_retrain_archive_and_rebuild_codes(tiny_project, capsys):
     capsys.readouterr()
 
     # A changed tagging lr: the tagger trains again from scratch.
-    _with(path, "tag: {lr: 0.002}", "tag: {lr: 0.05}")
+    _with(path, "amp: off, lr: 0.002}", "amp: off, lr: 0.05}")
     run = tiny_project.run(path)
     assert run.status("tag").state == "stale"
     assert any("tag.lr" in w for w in run.status("tag").why)
@@ -90,7 +89,7 @@ def test_changed_params_retrain_archive_and_rebuild_codes(tiny_project, capsys):
 
     # A changed pretraining lr: the VQ-VAE trains again, the tag step goes stale, and the
     # tagger's cached codes are encoded by the new VQ-VAE.
-    _with(path, "pretrain: {lr: 0.002}", "pretrain: {lr: 0.01}")
+    _with(path, "checkpoint_every: 0, lr: 0.002}", "checkpoint_every: 0, lr: 0.01}")
     run = tiny_project.run(path)
     assert run.status("pretrain").state == "stale"
     assert "upstream step 'pretrain' changed" in run.status("tag").why
