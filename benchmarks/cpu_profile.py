@@ -33,6 +33,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -91,7 +92,7 @@ def top_operators(step: Callable[[], None], n: int = 8) -> list[tuple[str, float
 # --------------------------------------------------------------------------- the two steps
 
 
-def pretrain_step(params, hw: Hardware) -> Callable[[], None]:
+def pretrain_step(params, hw: Hardware, compiled: bool = False) -> Callable[[], None]:
     """One pretraining step at the params' sizes (random mels in the tanh range)."""
     torch.manual_seed(0)
     p, cfg = params, params.pretrain
@@ -104,7 +105,7 @@ def pretrain_step(params, hw: Hardware) -> Callable[[], None]:
         x = x.contiguous(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     beta = p.vqvae.quantizer.beta
-    forward = torch.compile(model) if getattr(hw, "compiled", False) else model
+    forward = torch.compile(model) if compiled else model
 
     def step() -> None:
         with hw.autocast():
@@ -118,7 +119,7 @@ def pretrain_step(params, hw: Hardware) -> Callable[[], None]:
     return step
 
 
-def tag_step(params, hw: Hardware) -> Callable[[], None]:
+def tag_step(params, hw: Hardware, compiled: bool = False) -> Callable[[], None]:
     """One tagging step at the params' sizes (random codes, or mels when finetuning)."""
     torch.manual_seed(0)
     p, cfg = params, params.tag
@@ -135,7 +136,7 @@ def tag_step(params, hw: Hardware) -> Callable[[], None]:
     model.train()
     if hasattr(model.tagger, "frontend"):
         model.tagger.frontend.fft_for_weights = hw.fft_frontend
-    forward = torch.compile(model) if getattr(hw, "compiled", False) else model
+    forward = torch.compile(model) if compiled else model
 
     def step() -> None:
         with hw.autocast():
@@ -149,7 +150,7 @@ def tag_step(params, hw: Hardware) -> Callable[[], None]:
 
 
 def variants(kit: Hardware, amp_possible: bool, fft_axis: bool, compile_too: bool
-             ) -> list[tuple[str, Hardware]]:
+             ) -> list[tuple[str, Hardware, bool]]:
     """Every memory format and precision the kit could choose (and, for the CNN tagger,
     both ways of training its timbral filters), plus the kit's own choice compiled."""
     out = []
@@ -159,34 +160,32 @@ def variants(kit: Hardware, amp_possible: bool, fft_axis: bool, compile_too: boo
                 hw = Hardware(kit.device, torch.bfloat16 if bf16 else None, cl, fft)
                 name = (f"{'bf16' if bf16 else 'fp32'} {'channels_last' if cl else 'NCHW'}"
                         + (f", {'fft' if fft else 'conv2d'} front-end" if fft_axis else ""))
-                out.append((name, hw))
+                out.append((name, hw, False))
     if compile_too:
-        hw = Hardware(kit.device, kit.amp_dtype, kit.channels_last, kit.fft_frontend)
-        object.__setattr__(hw, "compiled", True)
-        out.append(("the kit's choice + torch.compile", hw))
+        out.append(("the kit's choice + torch.compile", kit, True))
     return out
 
 
-def profile_step(name: str, make: Callable[[Hardware], Callable[[], None]], kit: Hardware,
+def profile_step(name: str, make: Callable[[Hardware, bool], Callable[[], None]], kit: Hardware,
                  peaks: dict[str, float], args: argparse.Namespace, fft_axis: bool = False
                  ) -> dict:
     print(f"\n== {name} step ==")
-    flops = step_flops(make(Hardware(kit.device, None, False)))
+    flops = step_flops(make(Hardware(kit.device, None, False), False))
     print(f"FLOPs per step: {flops / 1e9:.2f} GFLOP (forward + backward)")
     rows = {}
     amp_possible = "bf16" in peaks
-    for label, hw in variants(kit, amp_possible, fft_axis, args.compile):
-        times = time_steps(make(hw), args.steps, args.warmup)
+    for label, hw, compiled in variants(kit, amp_possible, fft_axis, args.compile):
+        times = time_steps(make(hw, compiled), args.steps, args.warmup)
         med = statistics.median(times)
         peak = peaks["bf16" if hw.amp_dtype is not None else "fp32"]
-        chosen = hw == kit and not getattr(hw, "compiled", False)
+        chosen = hw == kit and not compiled
         rows[label] = {"seconds": med, "gflops": flops / med / 1e9, "peak": peak,
                        "kit_choice": chosen}
         print(f"  {label:34s} {med:7.3f} s/step  {flops / med / 1e9:6.1f} GFLOP/s  "
               f"{100 * flops / med / 1e9 / peak:5.1f}% of the {peak:.0f} GFLOP/s "
               f"{'bf16' if hw.amp_dtype is not None else 'fp32'} peak"
               f"{'   <- the kit' if chosen else ''}")
-    step = make(kit)
+    step = make(kit, False)
     time_steps(step, 0, args.warmup)
     ops = top_operators(step)
     print("  top operators (the kit's choice, self CPU time of one step):")
@@ -247,11 +246,11 @@ def main(argv: list[str] | None = None) -> dict:
             f"pretraining ({params.pretrain.batch_size} x {params.vqvae.n_mels} x "
             f"{params.pretrain.crop_frames or params.features.frames}, "
             f"{params.vqvae.channels} channels)",
-            lambda hw: pretrain_step(params, hw), kit_pre, peaks, args)
+            partial(pretrain_step, params), kit_pre, peaks, args)
     if args.only in (None, "tag") and params.data.tag is not None:
         figures["tag"] = profile_step(
             f"tagging ({params.tag.tagger.classifier}, {params.tag.encoder} encoder, "
-            f"batch {params.tag.batch_size})", lambda hw: tag_step(params, hw), kit_tag,
+            f"batch {params.tag.batch_size})", partial(tag_step, params), kit_tag,
             peaks, args, fft_axis=params.tag.tagger.classifier == "cnn")
     if args.run is not None:
         figures["run_split"] = run_split(args.run)

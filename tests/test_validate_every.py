@@ -4,6 +4,7 @@ hardware rules that choose fp32 kernels by CPU class."""
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 
@@ -105,7 +106,7 @@ def test_validate_every_one_leaves_finished_runs_unchanged():
 
 
 def _in_subprocess(env: dict, code: str) -> str:
-    out = subprocess.run([sys.executable, "-c", code], env={**__import__("os").environ, **env},
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env},
                          capture_output=True, text=True, check=True)
     return out.stdout.strip()
 

@@ -10,22 +10,22 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-# oneDNN's ISA caps (``ONEDNN_MAX_CPU_ISA``) below which it has no native bf16 kernels.
-_NO_BF16_ISAS = {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE",
-                 "AVX512_CORE_VNNI"}
+# ``ONEDNN_MAX_CPU_ISA`` values below AVX-512 and below native bf16 (oneDNN's names).
+_BELOW_AVX512 = {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2"}
+_BELOW_BF16 = _BELOW_AVX512 | {"AVX512_CORE", "AVX512_CORE_VNNI"}
 
 
-def _isa_capped() -> bool:
-    """True when the environment caps oneDNN below bf16 (an AVX2 laptop emulated with
-    ``ONEDNN_MAX_CPU_ISA=AVX2``): the kit then chooses as it would on that laptop."""
-    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", ""))
-    return isa.strip().upper() in _NO_BF16_ISAS
+def _onednn_cap() -> str:
+    """The ISA cap the environment sets on oneDNN ('' for none); an ordinary AVX2
+    laptop is emulated on a newer CPU with ``ONEDNN_MAX_CPU_ISA=AVX2``, and the kit then
+    chooses as it would on that laptop."""
+    return os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", "")).strip()
 
 
 def cpu_has_fast_bf16() -> bool:
     """True on CPUs with AVX512-BF16 or AMX, where oneDNN runs bf16 convolutions natively
     (and the environment does not cap oneDNN below them)."""
-    if _isa_capped():
+    if _onednn_cap().upper() in _BELOW_BF16:
         return False
     checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
@@ -33,8 +33,7 @@ def cpu_has_fast_bf16() -> bool:
 
 def cpu_has_avx512() -> bool:
     """True when ATen and oneDNN run AVX-512 kernels here (not capped to AVX2 or lower)."""
-    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", ""))
-    if isa.strip().upper() in {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2"}:
+    if _onednn_cap().upper() in _BELOW_AVX512:
         return False
     return torch.backends.cpu.get_cpu_capability().startswith("AVX512")
 
@@ -45,7 +44,7 @@ def cpu_class() -> str:
     noting an ``ONEDNN_MAX_CPU_ISA`` cap (how such a laptop is emulated)."""
     isa = torch.backends.cpu.get_cpu_capability()
     bf16 = "native bf16" if cpu_has_fast_bf16() else "no native bf16"
-    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", ""))
+    cap = _onednn_cap()
     return f"{isa} CPU, {bf16}" + (f" (oneDNN capped at {cap})" if cap else "")
 
 
