@@ -244,6 +244,16 @@ def load_audio(path: str | Path, sample_rate: int = 22050, max_seconds: float = 
     return _read(path, sample_rate, max_seconds)
 
 
+def audio_seconds(path: str | Path) -> float | None:
+    """The length of an audio file in seconds from its header (no decoding), or None when
+    the header does not say."""
+    try:
+        info = sf.info(str(path))
+    except Exception:  # libsndfile raises several types; the decoder reports the file
+        return None
+    return info.frames / info.samplerate if info.samplerate and info.frames > 0 else None
+
+
 def clip_features(path: str | Path, cfg: FeatureConfig) -> np.ndarray:
     """The paper's feature matrix of one clip, float32 ``[n_mels, cfg.frames]``.
 

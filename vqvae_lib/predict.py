@@ -31,7 +31,7 @@ from torch.utils.data import Dataset
 from .checkpoint import load_checkpoint
 from .config import from_dict
 from .crops import TiledCrops
-from .features import AudioError, FeatureConfig, clip_features
+from .features import AudioError, FeatureConfig, audio_seconds, clip_features
 from .hardware import Hardware, select_hardware
 from .metrics import tune_thresholds
 from .params import resolve_params_path
@@ -158,8 +158,12 @@ def load_tagger(run: str | Path, outputs: str | Path | None = None, device: str 
     if not best.exists():
         raise RunFolderError(f"{folder}: no trained tagger ({RunPaths.checkpoint_name('tag')}); "
                              "run the tag step first: vqvae-kit run PARAMS --to tag")
-    ckpt = load_checkpoint(best, map_location="cpu")
-    cfg = ckpt["tag_config"]
+    try:
+        ckpt = load_checkpoint(best, map_location="cpu")
+        cfg = ckpt["tag_config"]
+    except (RuntimeError, KeyError) as exc:
+        raise RunFolderError(f"{best}: not a readable tagger checkpoint ({exc}); redo the "
+                             "tag step: vqvae-kit run PARAMS --force --from tag") from None
     run_amp = cfg.get("amp", "auto")
     run_amp = {True: "bf16", False: "off"}.get(run_amp, run_amp)
     hw = select_hardware(device, amp or run_amp)
@@ -220,6 +224,17 @@ def _score_batch(tagger: Tagger, mels: np.ndarray, batch_size: int
     return scores, mean_z, hist
 
 
+def _length_note(path: Path, cfg: FeatureConfig) -> str | None:
+    """A note when the tagger hears only the start of a file: its features hold the first
+    ``frames`` frames (``frames_seconds``), as the run's clips did."""
+    heard = cfg.frames_seconds
+    total = audio_seconds(path)
+    if total is None or total <= heard + 1.0:
+        return None
+    return (f"{total:.0f} s long; only its first {heard:.1f} s were tagged (the run's "
+            f"features: frames {cfg.frames}); cut it into clips to tag the rest")
+
+
 def _error_text(exc: Exception) -> str:
     if isinstance(exc, AudioError):
         return f"{exc.reason}: {exc.message}" if exc.message else exc.reason
@@ -244,7 +259,8 @@ def predict_files(run: str | Path | Tagger, paths: Iterable[str | Path], top: in
 
     Returns:
         One row per input file, in input order: ``path``, ``error`` (None, or why the
-        file could not be tagged), ``top`` (list of ``(tag, score)``, best first),
+        file could not be tagged), ``note`` (None, or that only the file's start was
+        heard), ``top`` (list of ``(tag, score)``, best first),
         ``tags`` (the tags decided positive), then one float column per tag (its
         score; NaN for a failed file) and, with ``embeddings``, the two arrays.
     """
@@ -254,11 +270,11 @@ def predict_files(run: str | Path | Tagger, paths: Iterable[str | Path], top: in
         thr = tagger.thresholds
     else:
         value = float(threshold)
-        if not 0.0 <= value <= 1.0:
+        if not 0.0 <= value <= 1.0:  # NaN fails this too
             raise ValueError(f"threshold must be 'tuned' or a score in [0, 1], got {threshold}")
         thr = np.full(len(tagger.tags), value)
     files = audio_paths(paths)
-    rows: list[dict] = [{"path": str(p), "error": None} for p in files]
+    rows: list[dict] = [{"path": str(p), "error": None, "note": None} for p in files]
     pending: list[tuple[int, np.ndarray]] = []
 
     def flush() -> None:
@@ -276,6 +292,7 @@ def predict_files(run: str | Path | Tagger, paths: Iterable[str | Path], top: in
             # tagger the very inputs it was trained and tested on.
             mel = clip_features(path, tagger.features).astype(np.float16)
             pending.append((i, mel.astype(np.float32)))
+            rows[i]["note"] = _length_note(path, tagger.features)
         except Exception as exc:  # one bad file must not stop the others
             rows[i]["error"] = _error_text(exc)
         if len(pending) >= batch_size:
@@ -290,14 +307,14 @@ def predict_files(run: str | Path | Tagger, paths: Iterable[str | Path], top: in
         # A tag with no tuned threshold (no validation positive) is never decided positive.
         chosen = [] if row["error"] else [tagger.tags[j] for j in np.argsort(-scores, kind="stable")
                                           if not np.isnan(thr[j]) and scores[j] >= thr[j]]
-        record = {"path": row["path"], "error": row["error"],
+        record = {"path": row["path"], "error": row["error"], "note": row["note"],
                   "top": [(tagger.tags[j], float(scores[j])) for j in order],
                   "tags": chosen, **dict(zip(tagger.tags, scores.astype(float)))}
         if embeddings:
             record["embedding"] = row.get("embedding")
             record["code_histogram"] = row.get("code_histogram")
         records.append(record)
-    columns = ["path", "error", "top", "tags", *tagger.tags]
+    columns = ["path", "error", "note", "top", "tags", *tagger.tags]
     if embeddings:
         columns += ["embedding", "code_histogram"]
     return pd.DataFrame.from_records(records, columns=columns)

@@ -49,8 +49,10 @@ def main(args: argparse.Namespace) -> int:
         try:
             threshold = float(threshold)
         except ValueError:
-            print(f"error: --threshold must be 'tuned' or a number, got {args.threshold!r}",
-                  file=sys.stderr)
+            threshold = float("nan")
+        if not 0.0 <= threshold <= 1.0:  # NaN fails this too
+            print(f"error: --threshold must be 'tuned' or a score from 0 to 1, got "
+                  f"{args.threshold!r}", file=sys.stderr)
             return 2
     try:
         tagger = load_tagger(args.run, args.outputs, device=args.device,
@@ -78,6 +80,8 @@ def main(args: argparse.Namespace) -> int:
     print(f"tagged {ok} of {len(table)} files with {tagger.folder}"
           + (f"; wrote {written}" if written else "")
           + (f"; embeddings in {args.embeddings}" if args.embeddings else ""), file=sys.stderr)
+    for row in table[table["note"].notna()].itertuples(index=False):
+        print(f"! {row.path}: {row.note}", file=sys.stderr)
     for row in table[failed].itertuples(index=False):
         print(f"x {row.path}: {row.error}", file=sys.stderr)
     return 1 if failed.any() else 0

@@ -2,9 +2,10 @@
 JSON records, a flat CSV table, or an ``.npz`` of embeddings.
 
 ``predict_files`` gives one row per file: ``path``, ``error`` (None, or why the file
-could not be tagged), ``top`` (``(tag, score)`` pairs, best first), ``tags`` (decided
-positive), one score column per tag and, with embeddings, ``embedding`` (float32
-``[D*H']``) and ``code_histogram`` (``[K]``). No torch here: only the table is read.
+could not be tagged), ``note`` (None, or that only the file's start was heard), ``top``
+(``(tag, score)`` pairs, best first), ``tags`` (decided positive), one score column per
+tag and, with embeddings, ``embedding`` (float32 ``[D*H']``) and ``code_histogram``
+(``[K]``). No torch here: only the table is read.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ def to_json_records(table: pd.DataFrame) -> list[dict]:
         if isinstance(row.error, str):
             out.append({"path": row.path, "error": row.error})
         else:
-            out.append({"path": row.path, "top": [[t, round(s, 6)] for t, s in row.top],
-                        "tags": list(row.tags)})
+            rec = {"path": row.path, "top": [[t, round(s, 6)] for t, s in row.top],
+                   "tags": list(row.tags)}
+            if isinstance(row.note, str):
+                rec["note"] = row.note
+            out.append(rec)
     return out
 
 

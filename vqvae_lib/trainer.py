@@ -231,8 +231,7 @@ class Trainer:
             loader = DataLoader(self.train_set, batch_sampler=todo, num_workers=cfg.num_workers,
                                 generator=torch.Generator().manual_seed(self.seed),
                                 persistent_workers=False)
-            sums: dict[str, float] = {}
-            count = 0
+            sums = self.state.epoch_sums
             bar = progress_bar(loader, total=len(batches), initial=self.state.batch_in_epoch,
                                desc=f"{self.desc} epoch {self.state.epoch + 1}/{cfg.epochs}",
                                disable=not progress or self.rank != 0, mininterval=1.0,
@@ -253,7 +252,7 @@ class Trainer:
                 self.state.batch_in_epoch += 1
                 for k, v in figures.items():
                     sums[k] = sums.get(k, 0.0) + float(v)
-                count += 1
+                self.state.epoch_batches += 1
                 if self.state.step % cfg.log_every == 0:
                     self._log("step", figures)
                     bar.set_postfix({k: f"{v:.4g}" for k, v in list(figures.items())[:3]})
@@ -264,7 +263,8 @@ class Trainer:
                     self._save(self.last_path)
                 t_fetch = time.perf_counter()
             bar.close()
-            means = {k: v / max(count, 1) for k, v in sums.items()}
+            means = {k: v / max(self.state.epoch_batches, 1) for k, v in sums.items()}
+            self.state.epoch_sums, self.state.epoch_batches = {}, 0
             self._end_epoch(means)
             if (cfg.max_steps is not None and self.state.step >= cfg.max_steps
                     and not self.state.finished):

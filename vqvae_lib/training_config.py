@@ -3,7 +3,7 @@ counters every checkpoint keeps (``trainer``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 
@@ -95,3 +95,7 @@ class TrainState:
     validate_seconds: float = 0.0
     checkpoint_seconds: float = 0.0
     data_seconds: float = 0.0
+    # Sums of the step figures since the epoch began, so that a resumed epoch's log row
+    # averages the whole epoch, not only the batches after the resume.
+    epoch_sums: dict[str, float] = field(default_factory=dict)
+    epoch_batches: int = 0
