@@ -43,10 +43,10 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vqvae_lib.hardware import Hardware, cpu_class, select_hardware, set_threads  # noqa: E402
-from vqvae_lib.params import load_params  # noqa: E402
-from vqvae_lib.tagging import TaggingModel  # noqa: E402
-from vqvae_lib.vqvae import VQVAE  # noqa: E402
+from vqvae_lib.models.vqvae import VQVAE
+from vqvae_lib.settings.params import load_params
+from vqvae_lib.steps.tag import TaggingModel
+from vqvae_lib.training.hardware import Hardware, cpu_class, select_hardware, set_threads
 
 
 def matmul_peak(dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> float:
@@ -197,7 +197,7 @@ def profile_step(name: str, make: Callable[[Hardware, bool], Callable[[], None]]
 
 def run_split(run_dir: Path) -> dict:
     """The trainer's own split of each training step of a finished run."""
-    from vqvae_lib.checkpoint import load_checkpoint
+    from vqvae_lib.models.checkpoint import load_checkpoint
 
     out = {}
     for step in ("pretrain", "tag"):

@@ -28,9 +28,10 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from vqvae_lib.cliptable import ClipTable
-from vqvae_lib.extract import extract_features
-from vqvae_lib.features import FeatureConfig, clip_features, reference_log_mel
+from vqvae_lib.datasets.cliptable import ClipTable
+from vqvae_lib.features.logmel import clip_features, reference_log_mel
+from vqvae_lib.settings.features import FeatureConfig
+from vqvae_lib.steps.extract import extract_features
 
 
 def write_clips(folder: Path, n: int, seconds: float, fmt: str, seed: int = 0) -> list[Path]:

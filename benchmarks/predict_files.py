@@ -26,7 +26,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from vqvae_lib.predict import load_tagger, predict_files, run_folder  # noqa: E402
+from vqvae_lib.inference.predict import load_tagger, predict_files, run_folder
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     tags = (folder / "tags.txt").read_text().splitlines()
     params = json.loads((folder / "params.json").read_text())
     # The clip table's paths, from the feature folder the run was tagged on.
-    from vqvae_lib.steps import Run
+    from vqvae_lib.runs.run import Run
 
     run = Run(params["params_file"], folder.parent)
     index = pd.read_csv(run.features_dir("tag") / "index.csv", dtype=str,

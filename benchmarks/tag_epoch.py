@@ -1,7 +1,7 @@
 """One training epoch of a ``fixed``-encoder tagger: cached codes vs re-running the encoder.
 
 Both sides train the same tagger on the same clips in the same order. The cached side
-reads code indices (what ``vqvae_lib.code_cache.cache_codes`` stores) and looks them up in
+reads code indices (what ``vqvae_lib.training.codes.cache_codes`` stores) and looks them up in
 the frozen codebook; the other side runs the frozen encoder and quantizer on every
 log-mel of every batch, as a kit without a code cache must. Prints seconds per epoch,
 clips/s and the ratio, and what one epoch of MTG-Jamendo (9,949 training clips) takes.
@@ -20,11 +20,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vqvae_lib.hardware import select_hardware, set_threads
-from vqvae_lib.quantizer import QuantizerConfig
-from vqvae_lib.taggers import CNNTaggerConfig, GRUTaggerConfig
-from vqvae_lib.tagging import TaggingModel
-from vqvae_lib.vqvae import VQVAE, VQVAEConfig, count_parameters
+from vqvae_lib.models.vqvae import VQVAE, count_parameters
+from vqvae_lib.settings.models import CNNTaggerConfig, GRUTaggerConfig, QuantizerConfig, VQVAEConfig
+from vqvae_lib.steps.tag import TaggingModel
+from vqvae_lib.training.hardware import select_hardware, set_threads
 
 JAMENDO_TRAIN = 9949
 

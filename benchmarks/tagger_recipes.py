@@ -32,14 +32,14 @@ from torch.utils.data import DataLoader
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from vqvae_lib.crops import RandomCrops, TiledCrops  # noqa: E402
-from vqvae_lib.hardware import select_hardware  # noqa: E402
-from vqvae_lib.metrics import ranking_metrics  # noqa: E402
-from vqvae_lib.steps import Run  # noqa: E402
-from vqvae_lib.taggers import CNNTaggerConfig, GRUTaggerConfig  # noqa: E402
-from vqvae_lib.tagging import TaggingModel, encoder_checkpoint, predict_scores, tagging_data  # noqa: E402
-from vqvae_lib.vqvae import VQVAE  # noqa: E402
-from vqvae_lib.weight_averaging import WeightAverage, cosine_factor, set_learning_rate  # noqa: E402
+from vqvae_lib.evaluation.metrics import ranking_metrics
+from vqvae_lib.features.crops import RandomCrops, TiledCrops
+from vqvae_lib.models.vqvae import VQVAE
+from vqvae_lib.runs.run import Run
+from vqvae_lib.settings.models import CNNTaggerConfig, GRUTaggerConfig
+from vqvae_lib.steps.tag import TaggingModel, encoder_checkpoint, predict_scores, tagging_data
+from vqvae_lib.training.averaging import WeightAverage, cosine_factor, set_learning_rate
+from vqvae_lib.training.hardware import select_hardware
 
 
 def train_recipe(run: Run, args: argparse.Namespace, seed: int) -> list[dict]:

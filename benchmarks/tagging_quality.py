@@ -31,8 +31,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from vqvae_lib.runner import run_pipeline  # noqa: E402
-from vqvae_lib.steps import Run  # noqa: E402
+from vqvae_lib.runs.run import Run
+from vqvae_lib.runs.runner import run_pipeline
 
 
 def run_once(manifest: Path, params_file: Path, outputs: Path, name: str, seed: int

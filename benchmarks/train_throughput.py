@@ -44,9 +44,9 @@ from torch import Tensor, nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vqvae_lib.hardware import cpu_has_fast_bf16  # noqa: E402
-from vqvae_lib.quantizer import QuantizerConfig  # noqa: E402
-from vqvae_lib.vqvae import VQVAE, VQVAEConfig  # noqa: E402
+from vqvae_lib.models.vqvae import VQVAE
+from vqvae_lib.settings.models import QuantizerConfig, VQVAEConfig
+from vqvae_lib.training.hardware import cpu_has_fast_bf16
 
 MSD_CLIPS = 557_315  # Million Song Dataset clips (one pretraining epoch)
 N_MELS, FRAMES, CHANNELS, CODES = 128, 1024, 256, 1024

@@ -57,8 +57,8 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")
     import papermill as pm
 
-    from vqvae_lib.registry import STEPS
-    from vqvae_lib.runner import ensure_kernel
+    from vqvae_lib.runs.runner import ensure_kernel
+    from vqvae_lib.settings.registry import STEPS
 
     wanted = [s for s in STEPS if not argv or any(s.notebook.startswith(a) for a in argv)]
     kernel = ensure_kernel()

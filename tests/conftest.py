@@ -34,7 +34,7 @@ class TinyProject:
         return path
 
     def run(self, path: Path):
-        from vqvae_lib.steps import Run
+        from vqvae_lib.runs.run import Run
 
         return Run(path, self.outputs)
 
@@ -79,7 +79,7 @@ def killed_after():
 @pytest.fixture(scope="session")
 def tiny_project(tmp_path_factory) -> TinyProject:
     """Features of the tiny demo set, extracted once (the ``extract`` step of tiny.yaml)."""
-    from vqvae_lib.extract import extract_run
+    from vqvae_lib.steps.extract import extract_run
 
     project = TinyProject(tmp_path_factory.mktemp("tiny"))
     run = project.run(project.tiny)
@@ -91,7 +91,7 @@ def tiny_project(tmp_path_factory) -> TinyProject:
 @pytest.fixture(scope="session")
 def tiny_pretrained(tiny_project) -> TinyProject:
     """The tiny project with its VQ-VAE pretrained (the ``pretrain`` step of tiny.yaml)."""
-    from vqvae_lib.pretrain import pretrain
+    from vqvae_lib.steps.pretrain import pretrain
 
     run = tiny_project.run(tiny_project.tiny)
     pretrain(run, progress=False)
@@ -103,8 +103,8 @@ def tiny_pretrained(tiny_project) -> TinyProject:
 def tiny_tagged(tiny_pretrained):
     """A tagger trained and evaluated on the shared tiny VQ-VAE (a ``[tag, evaluate]``
     run reusing tiny.yaml's features and pretraining): ``(project, run)``."""
-    from vqvae_lib.evaluate import evaluate_run
-    from vqvae_lib.tagging import train_tagger
+    from vqvae_lib.steps.evaluate import evaluate_run
+    from vqvae_lib.steps.tag import train_tagger
 
     run = tiny_pretrained.run(tiny_pretrained.run_file("learns", pretrained=True))
     train_tagger(run, progress=False)

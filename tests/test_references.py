@@ -22,7 +22,7 @@ SKIP_DIRS = frozenset({".venv", "outputs", ".git", ".gpu", "__pycache__", ".pyte
 
 # Files the kit writes at run time, named in its code but never part of the repository:
 # name -> the module that writes it (checked below, so the list cannot go stale).
-GENERATED = {"report.md": "vqvae_lib/report.py"}
+GENERATED = {"report.md": "vqvae_lib/analysis/report.py"}
 
 # A path-like token ending in ".md": letters, digits, "_", ".", "/", "-", not followed by
 # more name characters (so ".mdx" or "x.md-old" do not count).

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
-from ..cliptable import ClipTable
+from .cliptable import ClipTable
 
 # Every public name of the single module this package replaced stays importable from here.
 from .demo import DemoConfig, demo_dir, load_demo
@@ -89,7 +89,7 @@ def check_audio(table: ClipTable, progress: bool = True) -> AudioCheck:
     """Check that every clip's file exists and has a readable header (nothing is decoded)."""
     import soundfile as sf
 
-    from ..progress import progress_bar
+    from ..utils.progress import progress_bar
 
     missing, unreadable = [], []
     paths = list(table.clips["path"])

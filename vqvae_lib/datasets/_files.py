@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..cliptable import ClipTable
+from .cliptable import ClipTable
 
 
 def abs_path(base_dir: Path, p: str | os.PathLike) -> Path:

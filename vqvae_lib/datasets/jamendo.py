@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..cliptable import SPLITS, ClipTable
 from ._files import abs_path, make_table, need_file, read_lines
+from .cliptable import SPLITS, ClipTable
 
 JAMENDO_SUBSETS = ("moodtheme", "genre", "instrument", "top50tags")
 JAMENDO_SPLIT_FILE = "splits/split-{split}/autotagging_{subset}-{part}.tsv"

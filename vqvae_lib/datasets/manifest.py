@@ -13,9 +13,9 @@ from typing import Literal
 
 import numpy as np
 
-from ..cliptable import SPLITS, ClipTable
-from ..config import ConfigError
+from ..utils.config import ConfigError
 from ._files import abs_path, make_table, need_file
+from .cliptable import SPLITS, ClipTable
 
 
 @dataclass(frozen=True)

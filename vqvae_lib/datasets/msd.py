@@ -13,8 +13,8 @@ from typing import Literal
 
 import numpy as np
 
-from ..cliptable import ClipTable
 from ._files import abs_path, make_table, need_file, read_lines
+from .cliptable import ClipTable
 
 # A spec holding any of these is a glob pattern, not a list file.
 GLOB_CHARS = "*?["

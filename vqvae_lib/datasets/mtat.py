@@ -13,9 +13,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..cliptable import SPLITS, ClipTable
-from ..config import ConfigError
+from ..utils.config import ConfigError
 from ._files import abs_path, make_table, need_file, read_lines
+from .cliptable import SPLITS, ClipTable
 
 # Empty or corrupt in the MagnaTagATune distribution (found by every user of the set).
 MTAT_BROKEN = (

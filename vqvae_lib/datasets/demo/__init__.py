@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ...cliptable import ClipTable
+from ..cliptable import ClipTable
 from ..manifest import read_manifest
 from .synthesis import DEMO_TAGS, INSTRUMENTS, PITCHED, render_clip
 from .writing import plan_demo_dataset, write_demo_dataset

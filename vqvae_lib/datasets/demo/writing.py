@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from ...progress import progress_bar
+from ...utils.progress import progress_bar
 from .synthesis import DEMO_TAGS, DEMO_VERSION, INSTRUMENTS, LEVELS, PITCHED, TEMPI, render_clip
 
 SPLIT_SHARES = (("train", 0.70), ("validation", 0.15), ("test", 0.15))

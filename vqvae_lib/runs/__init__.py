@@ -1,0 +1,10 @@
+"""Runs: a params file bound to its folder, and the machinery that brings it up to date.
+
+- ``run``: ``Run``, the step fingerprints, records and status.
+- ``runner``: executes the step notebooks with papermill, in order, skipping what is
+  done; ``open_run`` for a notebook's first cell.
+- ``seeds``: one params file run once per seed.
+- ``check``: a params file and its audio checked without heavy work.
+
+Imports no step: the runner executes notebooks, which call the steps. No torch.
+"""

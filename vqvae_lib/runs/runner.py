@@ -1,0 +1,296 @@
+"""Execute the step notebooks of a run with papermill, in order, resumably.
+
+Each executed notebook is written to ``<outputs>/<name>/<NN_step>.ipynb``. A step whose
+fingerprint (params, notebook, input data, upstream steps) is unchanged since it last
+finished is skipped, so re-running a params file resumes where it stopped. A step that
+must run again (a changed fingerprint, or ``force``) starts from scratch, and what it
+wrote before moves whole to ``previous/<step>-<UTC time>/``: nothing is reused from other
+settings and nothing is deleted. Extraction is the exception: it re-runs incrementally
+(see ``extract``), unless forced or its feature settings changed.
+
+The kernels show progress as suits the runner's stderr: a live bar on a terminal, short
+plain lines in a log (``VQVAE_KIT_PROGRESS``, see ``vqvae_lib.utils.progress``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..settings.registry import STEP_NAMES, STEPS, RunPaths, get_step
+from ..utils import progress
+from ..utils.config import to_dict
+from .run import NOTEBOOKS_DIR, Run, StepNotDone
+
+if TYPE_CHECKING:  # pandas loads only when runs are listed
+    import pandas as pd
+
+KERNEL_NAME = "vqvae-kit"
+
+
+def ensure_kernel() -> str:
+    """Register this interpreter as the ``vqvae-kit`` Jupyter kernel inside its own
+    environment, so notebooks never run under another Python that happens to own the
+    name ``python3``. Returns the kernel name."""
+    from ipykernel.kernelspec import get_kernel_dict, install
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        # The metadata says what the kernel supports (transport encryption among it): a
+        # spec written by another ipykernel version is written again.
+        if (spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve()
+                and spec.metadata == get_kernel_dict()["metadata"]):
+            return KERNEL_NAME
+    except NoSuchKernel:
+        pass
+    install(kernel_name=KERNEL_NAME, display_name="Python (vqvae-kit)", prefix=sys.prefix)
+    return KERNEL_NAME
+
+
+def kernel_config() -> Any:
+    """The kernel manager's settings for the runner's kernels: CurveZMQ keys for the
+    kernel's sockets where pyzmq has CurveZMQ and the kernelspec declares support. The
+    kernel warns about plain-text TCP otherwise; the warning then stays, as it is true."""
+    import zmq
+    from jupyter_client.manager import KernelManager
+    from traitlets.config import Config
+
+    config = Config()
+    if zmq.has("curve") and KernelManager.class_traits().get("transport_encryption"):
+        config.KernelManager.transport_encryption = "auto"
+    return config
+
+
+def kernel_progress_mode(stream: Any = None) -> str:
+    """How the runner's kernels show progress (``vqvae_lib.utils.progress``): as it was asked
+    for in ``VQVAE_KIT_PROGRESS``, else a live bar when ``stream`` (default stderr, where
+    the kernels' output goes) is a terminal and plain lines otherwise. Never widgets: no
+    one sees the executed notebook while it runs."""
+    chosen = os.environ.get(progress.ENV, "").strip().lower()
+    if chosen in ("bar", "plain"):
+        return chosen
+    return progress.stream_mode(sys.stderr if stream is None else stream)
+
+
+@contextmanager
+def _kernel_env(**values: str) -> Iterator[None]:
+    # A kernel inherits the environment of the process that starts it; papermill offers
+    # no other way to give it variables.
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def notebook_parameters(run: Run) -> dict[str, str]:
+    """Values the runner can give a step notebook; it passes those the notebook declares."""
+    return {"params_file": str(run.params_path), "outputs_root": str(run.outputs_root)}
+
+
+def select_steps(start: str | None, stop: str | None) -> list[str]:
+    """The step names from ``start`` to ``stop`` (by name; None: the first, the last)."""
+    for s in (start, stop):
+        if s is not None:
+            get_step(s)
+    i = STEP_NAMES.index(start) if start else 0
+    j = STEP_NAMES.index(stop) if stop else len(STEP_NAMES) - 1
+    if i > j:
+        raise ValueError(f"--from {start} comes after --to {stop}")
+    return list(STEP_NAMES[i:j + 1])
+
+
+def run_pipeline(params_path: str | Path, *, outputs_root: str | Path | None = None,
+                 start: str | None = None, stop: str | None = None, force: bool = False,
+                 echo: Callable[[str], None] = print, _seen: tuple[Path, ...] = ()) -> int:
+    """Run the steps of one params file; returns a process exit code (0 = all done).
+
+    One run: the file's ``seeds`` are ``seeds.run_seeds``'s (a seed run reuses the
+    shared steps from this run, which then must not fan out into seeds itself).
+
+    Args:
+        params_path: the run's params file.
+        outputs_root: the folder holding all runs (default: ``outputs/`` beside ``params/``).
+        start, stop: first and last step to consider (by name).
+        force: re-run the selected steps even when they are up to date.
+        echo: where progress lines go.
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    run = Run(params_path, outputs_root)
+    if run.params_path in _seen:
+        raise ValueError(f"{run.params_path}: 'reuse' forms a loop")
+    selected = [s for s in select_steps(start, stop) if s in run.params.steps or s in run.reused]
+    # Runs this one reuses are brought up to date first (each only as far as needed).
+    for step in selected:
+        if step in run.reused:
+            other = run.reused[step]
+            code = run_pipeline(other.params_path, outputs_root=run.outputs_root, stop=step,
+                                echo=echo, _seen=_seen + (run.params_path,))
+            if code != 0:
+                return code
+    run.write_params()
+    kernel = None
+    for step_name in selected:
+        if step_name in run.reused:
+            echo(f"= {step_name}: reused from run {run.owner(step_name).params.name!r}")
+            continue
+        step = get_step(step_name)
+        try:
+            run.require(step_name)
+        except RuntimeError as exc:
+            echo(f"x {step_name}: {exc}")
+            return 1
+        status = run.status(step_name)
+        if not force and status.state == "done":
+            echo(f"= {step_name}: up to date ({run.dir / step.notebook})")
+            if status.library_changed:
+                echo(f"  ! vqvae_lib changed since {step_name} ran "
+                     f"({', '.join(status.library_changed)}); kept. To redo it: "
+                     f"vqvae-kit run {run.params_path} --force --from {step_name}")
+            continue
+        if status.state == "stale":
+            echo(f"~ {step_name}: runs again: {'; '.join(status.why)}")
+        _set_aside(run, step_name, status, force, echo)
+        kernel = kernel or ensure_kernel()
+        source = NOTEBOOKS_DIR / step.notebook
+        target = run.dir / step.notebook
+        declared = pm.inspect_notebook(str(source))
+        parameters = {k: v for k, v in notebook_parameters(run).items() if k in declared}
+        run.done_file(step_name).unlink(missing_ok=True)
+        echo(f"> {step_name}: {source.name} -> {target}")
+        t0 = time.time()
+        try:
+            with _kernel_env(**{progress.ENV: kernel_progress_mode()}):
+                pm.execute_notebook(str(source), str(target), parameters=parameters,
+                                    kernel_name=kernel, cwd=str(NOTEBOOKS_DIR),
+                                    progress_bar=False, stdout_file=sys.stdout,
+                                    stderr_file=sys.stderr, config=kernel_config())
+        except PapermillExecutionError as exc:
+            echo(f"x {step_name} failed in cell {exc.cell_index} ({exc.ename}): {exc.evalue}")
+            echo(f"  the partial notebook is kept at {target}")
+            return 1
+        missing = [o for o in step.outputs if not (run.dir / o).exists()]
+        if missing:
+            echo(f"x {step_name}: the notebook finished but did not write {missing}")
+            return 1
+        run.mark_done(step_name, time.time() - t0)
+        echo(f"+ {step_name}: done in {time.time() - t0:.1f} s")
+    return 0
+
+
+def _set_aside(run: Run, step: str, status, force: bool, echo: Callable[[str], None]) -> None:
+    """Before ``step`` runs again: move what it wrote to ``previous/`` when it must start
+    from scratch. An interrupted training step with unchanged settings is left to resume
+    from ``last.pt`` (the trainer checks the checkpoint's fingerprint itself); extraction
+    is incremental unless forced or its feature settings changed."""
+    record = run.read_record(step)
+    if step == "extract" and not force:
+        old = (record or {}).get("parts", {}).get("config", {}).get("features")
+        if record is None or old == to_dict(run.params.features):
+            return
+        reason = "other feature settings"
+    elif force:
+        reason = "--force"
+    elif record is not None:
+        reason = "; ".join(status.why) or "its fingerprint changed"
+    else:
+        return  # never finished: a partial run resumes, or its step starts over itself
+    moved = run.archive(step, reason)
+    if moved is not None:
+        echo(f"  {step}: the previous outputs are kept in {moved}")
+
+
+def summary(run: Run) -> dict[str, object]:
+    """Where a run's results are, for the end of ``vqvae-kit run``."""
+    out: dict[str, object] = {"run": run.params.name, "folder": str(run.dir)}
+    metrics = run.paths.metrics
+    if metrics.exists():
+        test = json.loads(metrics.read_text()).get("test", {})
+        out["test"] = {k: round(v, 4) for k, v in test.items()
+                       if k in ("roc_auc_macro", "pr_auc_macro", "f1_macro", "f1_micro")}
+        out["metrics"] = str(metrics)
+    for name in (RunPaths.split_name(RunPaths.PREDICTIONS, "test"), RunPaths.INSPECT,
+                 RunPaths.FIGURES, RunPaths.checkpoint_name("pretrain")):
+        if (run.paths / name).exists():
+            out[name] = str(run.paths / name)
+    return out
+
+
+def open_run(params_file: str, outputs_root: str = "", step: str | None = None,
+             prepare: bool = True) -> Run:
+    """The notebooks' entry: bind the params to their run folder, and for ``step`` make
+    sure the steps it reads are done (running them through the runner when ``prepare``,
+    so any notebook also works on its own in JupyterLab)."""
+    run = Run(params_file, outputs_root or None)
+    if step is not None:
+        try:
+            run.require(step)
+        except StepNotDone:
+            if not prepare:
+                raise
+            last = max((STEP_NAMES.index(n) for n in get_step(step).needs), default=-1)
+            if last >= 0:
+                print(f"preparing the inputs of {step!r}: running steps up to "
+                      f"{STEP_NAMES[last]!r} for run {run.params.name!r}")
+                code = run_pipeline(run.params_path, outputs_root=run.outputs_root,
+                                    stop=STEP_NAMES[last])
+                if code != 0:
+                    raise StepNotDone(f"could not prepare the inputs of {step!r} (exit {code})")
+            run = Run(run.params_path, run.outputs_root)
+            run.require(step)
+    run.write_params()
+    return run
+
+
+def list_runs(outputs_root: str | Path) -> pd.DataFrame:
+    """One row per run folder under ``outputs_root``: ``run``, ``steps`` done (comma
+    separated, pipeline order), test ``roc_auc_macro`` and ``pr_auc_macro`` (NaN before
+    evaluation) and ``finished`` (UTC time of its newest step record), newest first.
+
+    Read from the folders' step records alone, so it lists runs whose params files moved.
+    """
+    import pandas as pd
+
+    rows = []
+    for folder in sorted(Path(outputs_root).iterdir()):
+        paths = RunPaths(folder)
+        if not paths.records.is_dir():
+            continue
+        done, finished = [], ""
+        for name in STEP_NAMES:
+            try:
+                rec = json.loads(paths.record(name).read_text())
+            except (OSError, json.JSONDecodeError):
+                continue
+            done.append(name)
+            finished = max(finished, str(rec.get("finished", "")))
+        test: dict = {}
+        try:
+            test = json.loads(paths.metrics.read_text()).get("test", {})
+        except (OSError, json.JSONDecodeError):
+            pass
+        rows.append({"run": folder.name, "steps": ",".join(done) or "-",
+                     "test_roc_auc_macro": test.get("roc_auc_macro", float("nan")),
+                     "test_pr_auc_macro": test.get("pr_auc_macro", float("nan")),
+                     "finished": finished.replace("T", " ").rstrip("Z")})
+    columns = ["run", "steps", "test_roc_auc_macro", "test_pr_auc_macro", "finished"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values("finished", ascending=False, kind="stable").reset_index(drop=True)
+
+
+__all__ = ["run_pipeline", "ensure_kernel", "kernel_config", "kernel_progress_mode", "summary",
+           "open_run", "list_runs", "STEPS"]

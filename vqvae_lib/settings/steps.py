@@ -1,0 +1,81 @@
+"""The settings section of each step that has one: ``pretrain:`` (02), ``inspect:`` (03)
+and ``tag:`` (04).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .models import CNNTaggerConfig, TaggerConfig, upgrade_tagger_keys
+from .training import TrainingConfig
+
+
+@dataclass(frozen=True)
+class PretrainConfig(TrainingConfig):
+    """Step 1: VQ-VAE pretraining by reconstruction (``TrainingConfig`` plus ``checkpoint``).
+
+    Args:
+        checkpoint: start from this existing pretraining checkpoint instead of training
+            (path relative to the params file); None = train here.
+    """
+
+    checkpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class InspectConfig:
+    """03_reconstruct_visualize settings (the ``inspect:`` section of a params file).
+
+    Args:
+        n_clips: clips per split shown as input/reconstruction pairs.
+        n_audio: clips inverted to audio with Griffin-Lim.
+        griffin_lim_iters: Griffin-Lim iterations (librosa's default is 32).
+        tsne: also draw a t-SNE of the codebook (skipped above 2048 codes).
+        probe_max_iter: iterations of the bag-of-codes logistic-regression probe.
+        max_clips: clips per split encoded for the summaries, drawn with the run's seed
+            (None = every clip; a cap keeps the Million Song Dataset's 557k clips cheap).
+    """
+
+    n_clips: int = 4
+    n_audio: int = 2
+    griffin_lim_iters: int = 32
+    tsne: bool = True
+    probe_max_iter: int = 500
+    max_clips: int | None = 2000
+
+
+@dataclass(frozen=True)
+class TagConfig(TrainingConfig):
+    """Step 2: a tagger on the pretrained encoder (``TrainingConfig`` plus the tagger).
+
+    Args:
+        encoder: ``fixed`` freezes the encoder and trains on cached code indices;
+            ``finetune`` trains the encoder too, adding both VQ loss terms.
+        tagger: the classifier (``gru`` or ``cnn``) and its sizes.
+        eval_hop_frames: with ``crop_frames``, validation, test and prediction average
+            the tagger's outputs over the crops that tile each clip at this hop (even);
+            None = ``crop_frames`` (crops side by side).
+    """
+
+    encoder: Literal["fixed", "finetune"] = "fixed"
+    tagger: TaggerConfig = field(default_factory=CNNTaggerConfig)
+    eval_hop_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        hop = self.eval_hop_frames
+        if hop is not None and (hop < 2 or hop % 2):
+            raise ValueError(f"eval_hop_frames must be an even number of frames, got {hop}")
+
+    @classmethod
+    def upgrade_keys(cls, data: dict, where: str) -> dict:
+        """Tagger settings in the flat ``gru_*``/``cnn_*`` spelling of older versions."""
+        if "tagger" in data:
+            data["tagger"] = upgrade_tagger_keys(data["tagger"], f"{where}.tagger")
+        return data
+
+    @property
+    def eval_hop(self) -> int | None:
+        """The hop between evaluation crops (None: whole clips)."""
+        return None if self.crop_frames is None else (self.eval_hop_frames or self.crop_frames)
