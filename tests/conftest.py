@@ -76,6 +76,49 @@ def killed_after():
     return run
 
 
+@pytest.fixture
+def toy_trainer():
+    """``toy_trainer(folder, cfg, on_step=None, on_validate=None)``: a ``Trainer`` of a
+    linear regression onto a fixed noisy target (64 rows, 4 features; seed 0), for the
+    loop's own tests. ``on_step(optimizer)`` runs after each step and
+    ``on_validate(model, trainer)`` before each validation."""
+    import torch
+    from torch.utils.data import TensorDataset
+
+    from vqvae_lib.training.trainer import Trainer
+
+    def make(folder, cfg, on_step=None, on_validate=None):
+        torch.manual_seed(0)
+        x = torch.randn(64, 4)
+        y = x @ torch.tensor([1.0, -2.0, 0.5, 3.0]) + 0.3 * torch.randn(64)
+        model = torch.nn.Linear(4, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
+        trainer: Trainer
+
+        def step(batch):
+            loss = torch.nn.functional.mse_loss(model(batch[0]).squeeze(1), batch[1])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if on_step:
+                on_step(opt)
+            return {"loss": loss.item()}
+
+        def validate():
+            if on_validate:
+                on_validate(model, trainer)
+            with torch.no_grad():
+                return {"val_loss": torch.nn.functional.mse_loss(model(x).squeeze(1), y).item()}
+
+        trainer = Trainer(model=model, optimizer=opt, train_set=TensorDataset(x, y), config=cfg,
+                          out_dir=folder, log_path=folder / "log.csv", step_fn=step,
+                          validate_fn=validate, monitor="val_loss", mode="min", seed=0,
+                          log_fields=["loss", "val_loss"])
+        return trainer
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def tiny_project(tmp_path_factory) -> TinyProject:
     """Features of the tiny demo set, extracted once (the ``extract`` step of tiny.yaml)."""

@@ -11,36 +11,9 @@ import shutil
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
-from torch.utils.data import TensorDataset
 
 from vqvae_lib.cli import main
 from vqvae_lib.settings.training import TrainingConfig
-from vqvae_lib.training.trainer import Trainer
-
-
-def _regression_trainer(folder, cfg: TrainingConfig) -> Trainer:
-    torch.manual_seed(0)
-    x = torch.randn(64, 4)
-    y = x @ torch.tensor([1.0, -2.0, 0.5, 3.0]) + 0.3 * torch.randn(64)
-    model = torch.nn.Linear(4, 1)
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
-
-    def step(batch):
-        loss = torch.nn.functional.mse_loss(model(batch[0]).squeeze(1), batch[1])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return {"loss": loss.item()}
-
-    def validate():
-        with torch.no_grad():
-            return {"val_loss": torch.nn.functional.mse_loss(model(x).squeeze(1), y).item()}
-
-    return Trainer(model=model, optimizer=opt, train_set=TensorDataset(x, y), config=cfg,
-                   out_dir=folder, log_path=folder / "log.csv", step_fn=step,
-                   validate_fn=validate, monitor="val_loss", seed=0,
-                   log_fields=["loss", "val_loss"])
 
 
 def _epoch_rows(folder) -> list[dict]:
@@ -48,13 +21,13 @@ def _epoch_rows(folder) -> list[dict]:
         return [r for r in csv.DictReader(fh) if r["scope"] == "epoch"]
 
 
-def test_a_resumed_epoch_logs_the_mean_of_the_whole_epoch(tmp_path, killed_after):
+def test_a_resumed_epoch_logs_the_mean_of_the_whole_epoch(tmp_path, killed_after, toy_trainer):
     """Killed after 5 of an epoch's 8 batches and resumed: the epoch's log row is the
     mean over all 8 batches, as in the run that was never killed."""
     cfg = TrainingConfig(batch_size=8, lr=0.01, epochs=2, patience=2, checkpoint_every=1)
-    _regression_trainer(tmp_path / "whole", cfg).fit(progress=False)
-    killed_after(_regression_trainer(tmp_path / "killed", cfg), 5)
-    _regression_trainer(tmp_path / "killed", cfg).fit(progress=False)
+    toy_trainer(tmp_path / "whole", cfg).fit(progress=False)
+    killed_after(toy_trainer(tmp_path / "killed", cfg), 5)
+    toy_trainer(tmp_path / "killed", cfg).fit(progress=False)
     whole, resumed = _epoch_rows(tmp_path / "whole"), _epoch_rows(tmp_path / "killed")
     assert len(whole) == len(resumed) == 2
     for a, b in zip(whole, resumed):

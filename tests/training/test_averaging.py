@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch.utils.data import TensorDataset
 
 from vqvae_lib.models.checkpoint import load_checkpoint
 from vqvae_lib.settings.training import TrainingConfig
 from vqvae_lib.training.averaging import WeightAverage, cosine_factor, set_learning_rate
 from vqvae_lib.training.trainer import Trainer
+
+
+def _toy_trainer(make, folder, cfg: TrainingConfig, seen: dict) -> Trainer:
+    """The toy regression; validation records the weights it judged and each step's
+    learning rate is recorded."""
+    return make(folder, cfg,
+                on_step=lambda opt: seen.setdefault("lr", []).append(opt.param_groups[0]["lr"]),
+                on_validate=lambda model, _: seen.setdefault("judged", []).append(
+                    model.weight.detach().clone()))
 
 
 def test_cosine_factor_runs_from_one_to_zero():
@@ -46,39 +54,11 @@ def test_the_average_lags_the_weights_and_swaps_back():
     torch.testing.assert_close(model.weight.detach(), start + 2.0)
 
 
-def _toy_trainer(tmp_path, cfg: TrainingConfig, seen: dict) -> Trainer:
-    """Linear regression onto a fixed target; validation records the weights it judged
-    and the learning rate of each step is recorded."""
-    torch.manual_seed(0)
-    x = torch.randn(64, 4)
-    y = x @ torch.tensor([1.0, -2.0, 0.5, 3.0]) + 0.3 * torch.randn(64)
-    model = torch.nn.Linear(4, 1)
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
-
-    def step(batch):
-        loss = torch.nn.functional.mse_loss(model(batch[0]).squeeze(1), batch[1])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        seen.setdefault("lr", []).append(opt.param_groups[0]["lr"])
-        return {"loss": loss.item()}
-
-    def validate():
-        seen.setdefault("judged", []).append(model.weight.detach().clone())
-        with torch.no_grad():
-            return {"val_loss": torch.nn.functional.mse_loss(model(x).squeeze(1), y).item()}
-
-    return Trainer(model=model, optimizer=opt, train_set=TensorDataset(x, y), config=cfg,
-                   out_dir=tmp_path, log_path=tmp_path / "log.csv", step_fn=step,
-                   validate_fn=validate, monitor="val_loss", mode="min", seed=0,
-                   log_fields=["loss", "val_loss"])
-
-
-def test_best_checkpoint_holds_the_averaged_weights(tmp_path):
+def test_best_checkpoint_holds_the_averaged_weights(tmp_path, toy_trainer):
     cfg = TrainingConfig(batch_size=8, lr=0.05, epochs=6, patience=6, checkpoint_every=0,
                          lr_schedule="cosine", weight_ema=0.9)
     seen: dict = {}
-    trainer = _toy_trainer(tmp_path, cfg, seen)
+    trainer = _toy_trainer(toy_trainer, tmp_path, cfg, seen)
     state = trainer.fit(progress=False)
     steps = cfg.epochs * trainer.batches_per_epoch
     assert len(seen["lr"]) == steps and seen["lr"][0] == pytest.approx(cfg.lr)
@@ -93,13 +73,13 @@ def test_best_checkpoint_holds_the_averaged_weights(tmp_path):
     torch.testing.assert_close(best, seen["judged"][state.best_epoch])
 
 
-def test_an_averaged_cosine_run_resumes_to_the_same_weights(tmp_path, killed_after):
+def test_an_averaged_cosine_run_resumes_to_the_same_weights(tmp_path, killed_after, toy_trainer):
     cfg = TrainingConfig(batch_size=8, lr=0.05, epochs=3, patience=3, checkpoint_every=1,
                          lr_schedule="cosine", weight_ema=0.8)
-    whole = _toy_trainer(tmp_path / "whole", cfg, {})
+    whole = _toy_trainer(toy_trainer, tmp_path / "whole", cfg, {})
     whole.fit(progress=False)
-    killed_after(_toy_trainer(tmp_path / "broken", cfg, {}), 11)  # mid-epoch 2
-    resumed = _toy_trainer(tmp_path / "broken", cfg, {})
+    killed_after(_toy_trainer(toy_trainer, tmp_path / "broken", cfg, {}), 11)  # mid-epoch 2
+    resumed = _toy_trainer(toy_trainer, tmp_path / "broken", cfg, {})
     resumed.fit(progress=False)
     for name in ("last.pt", "best.pt"):
         a = load_checkpoint(tmp_path / "whole" / name)

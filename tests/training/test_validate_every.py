@@ -10,45 +10,21 @@ import sys
 
 import pytest
 import torch
-from torch.utils.data import TensorDataset
 
 from vqvae_lib.settings.training import TrainingConfig
 from vqvae_lib.training.trainer import Trainer
 
 
-def _trainer(tmp_path, cfg: TrainingConfig, judged: list) -> Trainer:
-    """Linear regression; validation records the epoch it was asked at."""
-    torch.manual_seed(0)
-    x = torch.randn(64, 4)
-    y = x @ torch.tensor([1.0, -2.0, 0.5, 3.0]) + 0.3 * torch.randn(64)
-    model = torch.nn.Linear(4, 1)
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
-    trainer: Trainer
-
-    def step(batch):
-        loss = torch.nn.functional.mse_loss(model(batch[0]).squeeze(1), batch[1])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return {"loss": loss.item()}
-
-    def validate():
-        judged.append(trainer.state.epoch)
-        with torch.no_grad():
-            return {"val_loss": torch.nn.functional.mse_loss(model(x).squeeze(1), y).item()}
-
-    trainer = Trainer(model=model, optimizer=opt, train_set=TensorDataset(x, y), config=cfg,
-                      out_dir=tmp_path, log_path=tmp_path / "log.csv", step_fn=step,
-                      validate_fn=validate, monitor="val_loss", mode="min", seed=0,
-                      log_fields=["loss", "val_loss"])
-    return trainer
+def _trainer(make, folder, cfg: TrainingConfig, judged: list) -> Trainer:
+    """The toy regression; validation records the epoch it was asked at."""
+    return make(folder, cfg, on_validate=lambda _, trainer: judged.append(trainer.state.epoch))
 
 
-def test_validation_runs_every_nth_epoch_and_after_the_last(tmp_path):
+def test_validation_runs_every_nth_epoch_and_after_the_last(tmp_path, toy_trainer):
     judged: list = []
     cfg = TrainingConfig(batch_size=8, lr=0.01, epochs=7, patience=7, checkpoint_every=0,
                          validate_every=3)
-    state = _trainer(tmp_path, cfg, judged).fit(progress=False)
+    state = _trainer(toy_trainer, tmp_path, cfg, judged).fit(progress=False)
     assert judged == [2, 5, 6]  # 0-based epochs: the 3rd, the 6th and the last
     assert state.epoch == 7 and state.stop_reason == "epochs done"
     with open(tmp_path / "log.csv") as fh:
@@ -59,7 +35,7 @@ def test_validation_runs_every_nth_epoch_and_after_the_last(tmp_path):
     assert state.best_epoch in judged
 
 
-def test_validating_less_often_trains_the_same_weights(tmp_path):
+def test_validating_less_often_trains_the_same_weights(tmp_path, toy_trainer):
     """Validation changes nothing in training: the last weights of a run validated every
     epoch and of one validated every third epoch are the same, bit for bit."""
     runs = []
@@ -67,27 +43,27 @@ def test_validating_less_often_trains_the_same_weights(tmp_path):
         folder = tmp_path / sub
         cfg = TrainingConfig(batch_size=8, lr=0.01, epochs=6, patience=6, checkpoint_every=0,
                              validate_every=every)
-        trainer = _trainer(folder, cfg, [])
+        trainer = _trainer(toy_trainer, folder, cfg, [])
         trainer.fit(progress=False)
         runs.append(trainer.model.weight.detach().clone())
     torch.testing.assert_close(runs[0], runs[1], rtol=0, atol=0)
 
 
-def test_patience_still_counts_epochs(tmp_path):
+def test_patience_still_counts_epochs(tmp_path, toy_trainer):
     """A rising validation loss stops training after ``patience`` epochs, counted in
     epochs, not in validations."""
     judged: list = []
     cfg = TrainingConfig(batch_size=8, lr=5.0, epochs=40, patience=4, checkpoint_every=0,
                          validate_every=2)  # lr 5 diverges: no validation improves on the first
-    state = _trainer(tmp_path, cfg, judged).fit(progress=False)
+    state = _trainer(toy_trainer, tmp_path, cfg, judged).fit(progress=False)
     assert state.stop_reason == "early stopping"
     assert judged == [1, 3, 5]  # first (best), then two without improvement = 4 epochs
     assert state.best_epoch == 1
 
 
-def test_the_trainer_records_where_its_time_went(tmp_path):
+def test_the_trainer_records_where_its_time_went(tmp_path, toy_trainer):
     cfg = TrainingConfig(batch_size=8, lr=0.01, epochs=2, patience=2, checkpoint_every=0)
-    state = _trainer(tmp_path, cfg, []).fit(progress=False)
+    state = _trainer(toy_trainer, tmp_path, cfg, []).fit(progress=False)
     assert state.seconds > 0 and state.validate_seconds > 0
     assert state.checkpoint_seconds > 0 and state.data_seconds > 0
 
@@ -149,7 +125,7 @@ def test_the_fft_front_end_trains_to_the_same_weights(monkeypatch):
     torch.testing.assert_close(grads[True], grads[False], rtol=1e-4, atol=1e-5)
 
 
-def test_keep_last_holds_the_final_weights(tmp_path):
+def test_keep_last_holds_the_final_weights(tmp_path, toy_trainer):
     """keep: last writes the final epoch's weights to best.pt whatever validation said;
     keep: best (the default) the best validated epoch's."""
     from vqvae_lib.models.checkpoint import load_checkpoint
@@ -159,7 +135,7 @@ def test_keep_last_holds_the_final_weights(tmp_path):
         folder = tmp_path / keep
         cfg = TrainingConfig(batch_size=8, lr=5.0, epochs=4, patience=4, checkpoint_every=0,
                              keep=keep)  # lr 5 diverges: the first epoch validates best
-        trainer = _trainer(folder, cfg, [])
+        trainer = _trainer(toy_trainer, folder, cfg, [])
         state = trainer.fit(progress=False)
         kept[keep] = load_checkpoint(folder / "best.pt")["trainer"]["epoch"]
         final = trainer.model.weight.detach()
