@@ -27,6 +27,7 @@ from ..utils.provenance import (
     environment,
     file_sha256,
     library_hashes,
+    notebook_source_sha256,
 )
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -170,7 +171,7 @@ class Run:
         nb = NOTEBOOKS_DIR / s.notebook
         parts: dict[str, object] = {
             "step": step, "config": config,
-            "notebook": file_sha256(nb)[:16] if nb.exists() else "none"}
+            "notebook": notebook_source_sha256(nb)[:16] if nb.exists() else "none"}
         if step == "extract":
             roles = self.dataset_roles()
             config["data"] = {r: to_dict(c) for r, c in roles.items()}

@@ -8,7 +8,9 @@ step, but ``vqvae-kit run`` and ``vqvae-kit status`` name the files that changed
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import json
 import subprocess
 from functools import lru_cache
 from importlib import metadata
@@ -25,6 +27,31 @@ def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def notebook_source_sha256(path: str | Path) -> str:
+    """sha256 hex digest of what a notebook does: each cell's kind and source, and for the
+    cell tagged ``parameters`` only the names it sets (papermill replaces their values).
+    Outputs, execution counts, cell ids and metadata are left out, so running a notebook
+    in JupyterLab and saving it changes nothing, while an edited cell does."""
+    cells = []
+    for cell in json.loads(Path(path).read_text(encoding="utf-8")).get("cells", []):
+        source = cell.get("source", "")
+        source = source if isinstance(source, str) else "".join(source)
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = ",".join(sorted(_assigned_names(source)))
+        cells.append([cell.get("cell_type"), source])
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+def _assigned_names(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # not Python after all: the whole text counts
+        return {source}
+    return {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(t, ast.Name)}
 
 
 def library_hashes() -> dict[str, str]:
