@@ -28,7 +28,7 @@ def main(args: argparse.Namespace) -> int:
     archives = run.archives()
     doomed = archives[:max(0, len(archives) - args.keep)]
     if not doomed:
-        print(f"{run.previous_dir}: {len(archives)} archive(s), nothing to remove")
+        print(f"{run.paths.previous}: {len(archives)} archive(s), nothing to remove")
         return 0
     sizes = {a: sum(f.stat().st_size for f in a.rglob("*") if f.is_file()) for a in doomed}
     for a in doomed:

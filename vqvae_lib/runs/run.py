@@ -17,7 +17,13 @@ from pathlib import Path
 
 from ..datasets.cliptable import ClipTable
 from ..settings.archive import archive_step, list_archives, new_archive
-from ..settings.params import RunParams, load_params, resolve_params_path, run_location
+from ..settings.params import (
+    RunParams,
+    claim_run_folder,
+    load_params,
+    resolve_params_path,
+    run_location,
+)
 from ..settings.registry import READS_FEATURES, RunPaths, get_step
 from ..utils import provenance
 from ..utils.config import to_dict
@@ -204,11 +210,13 @@ class Run:
         return _sha(self.fingerprint_parts(step))
 
     def write_params(self) -> Path:
-        """Record the resolved params as ``params.json`` in the run folder (for reports and
-        for reading a run months later)."""
-        self.dir.mkdir(parents=True, exist_ok=True)
+        """Record the resolved params, the params file and its sha256 as ``params.json``;
+        a folder made by another params file is refused first (``claim_run_folder``)."""
         path = self.paths.params
-        data = {**to_dict(self.params), "params_file": str(self.params_path)}
+        claim_run_folder(self.params_path, self.params.name, path)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        data = {**to_dict(self.params), "params_file": str(self.params_path),
+                "params_sha256": file_sha256(self.params_path)}
         path.write_text(json.dumps(data, indent=2))
         return path
 
@@ -245,11 +253,6 @@ class Run:
         tmp.replace(f)
 
     # -- archives (``archive.py``) ------------------------------------------------------
-    @property
-    def previous_dir(self) -> Path:
-        """``<run>/previous/``: outputs of earlier runs of a step, never deleted by ``run``."""
-        return self.paths.previous
-
     def new_archive(self, step: str) -> Path:
         return new_archive(self.paths, step)
 

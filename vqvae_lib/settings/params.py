@@ -9,6 +9,7 @@ Every later step reads its settings from here; nothing else holds configuration.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -263,6 +264,24 @@ def run_dir(params_path: str | os.PathLike, outputs_root: str | os.PathLike | No
     path = resolve_params_path(params_path)
     params = load_params(path)
     return run_location(path, params, outputs_root)[1] / params.name
+
+
+def claim_run_folder(params_path: Path, name: str, record: Path) -> None:
+    """One params file, one run folder: refuse ``params_path`` when the run folder's
+    ``params.json`` (``record``) says another params file, which still exists, made it.
+
+    Raises:
+        ConfigError: naming both files, and saying to set a different ``name``.
+    """
+    try:
+        owner = json.loads(record.read_text()).get("params_file")
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return
+    if owner and Path(owner) != params_path and Path(owner).is_file():
+        raise ConfigError(
+            f"{params_path}: its run folder {record.parent} is the run of {owner}, which has "
+            f"the same name {name!r}; set a different 'name:' in {params_path.name} (one "
+            "params file, one run folder)")
 
 
 def params_to_dict(params: RunParams) -> dict[str, Any]:
