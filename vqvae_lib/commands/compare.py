@@ -56,8 +56,8 @@ def _inputs(args: argparse.Namespace) -> tuple:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..evaluation.compare import CONFIDENCE, format_comparison, json_ready
-    from ..evaluation.inputs import InputError
+    from ..evaluation.compare import CONFIDENCE, format_comparison
+    from ..evaluation.inputs import InputError, json_ready
     from ..evaluation.ranking import KEYS
     from ..evaluation.stats import paired_bootstrap
 

@@ -40,8 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     from ..evaluation.files import evaluate_files, format_metrics
-    from ..evaluation.inputs import InputError
-    from ..steps.evaluate import json_ready
+    from ..evaluation.inputs import InputError, json_ready
 
     try:
         result = evaluate_files(args.groundtruth, args.predictions, args.decisions, args.tags,

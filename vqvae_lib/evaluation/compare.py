@@ -14,10 +14,8 @@ is reversed (``format_comparison``). Files are checked before anything is comput
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -67,15 +65,11 @@ class TestScores:
 def run_folder(run: str | Path, outputs: str | Path | None = None) -> Path:
     """The folder of ``run``: a run folder itself, or the params file of a run (its folder
     under ``outputs``)."""
-    path = Path(run).expanduser()
-    if path.is_dir():
-        return path
-    if path.suffix in (".yaml", ".yml"):
-        from ..settings.params import resolve_params_path, run_dir
+    from ..settings.params import find_run_folder
 
-        params = resolve_params_path(path)
-        if params.is_file():
-            return run_dir(params, outputs)
+    folder = find_run_folder(run, outputs)
+    if folder is not None:
+        return folder
     raise InputError(f"{run}: neither a run folder nor a params file (.yaml)")
 
 
@@ -193,9 +187,3 @@ def format_comparison(result: dict[str, dict[str, float]], name_a: str = "A",
         lines.append(f"{key:<14} {r['a']:8.4f} {r['b']:8.4f} {r['delta']:+8.4f}  {interval:<20} "
                      f"{r['p_le_0']:6.3f}  {verdict(r['ci_low'], r['ci_high'])}")
     return "\n".join(lines)
-
-
-def json_ready(result: dict[str, dict[str, float]]) -> dict[str, dict[str, Any]]:
-    """NaN (a metric undefined on these clips) as null: plain JSON."""
-    return {k: {f: (v if math.isfinite(v) else None) for f, v in r.items()}
-            for k, r in result.items()}

@@ -1,4 +1,5 @@
-"""Reading and checking the MediaEval-layout input files of ``evaluate`` and ``compare``.
+"""Reading and checking the MediaEval-layout input files of ``evaluate`` and ``compare``,
+and their results written as plain JSON (``json_ready``).
 
 A ground truth, predictions or decisions file is a ``.npy`` matrix of clips x tags,
 columns in ``tags.txt`` order. Every check names the file and what is wrong with it, so
@@ -7,7 +8,9 @@ that a command can print it as it is and exit.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,3 +67,16 @@ def load_tags(path: str | Path) -> list[str]:
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def json_ready(obj: Any) -> Any:
+    """Plain JSON: numpy scalars to Python, NaN and infinities to null."""
+    if isinstance(obj, dict):
+        return {k: json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, np.ndarray)):
+        return [json_ready(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj

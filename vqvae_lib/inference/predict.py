@@ -34,7 +34,7 @@ from ..features.logmel import AudioError, audio_seconds, clip_features
 from ..models.checkpoint import load_checkpoint
 from ..models.taggers import latent_to_sequence
 from ..settings.features import FeatureConfig
-from ..settings.params import resolve_params_path, run_dir
+from ..settings.params import find_run_folder
 from ..settings.registry import RunPaths
 from ..training.hardware import Hardware, select_hardware
 from ..utils.config import from_dict
@@ -51,12 +51,9 @@ class RunFolderError(FileNotFoundError):
 
 def run_folder(run: str | Path, outputs: str | Path | None = None) -> Path:
     """The folder of ``run``: a run folder itself, or the params file of a run."""
-    path = Path(run).expanduser()
-    if path.is_dir():
-        return path
-    params = resolve_params_path(path)
-    if params.is_file() and params.suffix in (".yaml", ".yml"):
-        return run_dir(params, outputs)
+    folder = find_run_folder(run, outputs)
+    if folder is not None:
+        return folder
     raise RunFolderError(f"{run}: neither a run folder nor a params file (.yaml)")
 
 

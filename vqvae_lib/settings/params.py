@@ -266,6 +266,19 @@ def run_dir(params_path: str | os.PathLike, outputs_root: str | os.PathLike | No
     return run_location(path, params, outputs_root)[1] / params.name
 
 
+def find_run_folder(run: str | os.PathLike, outputs_root: str | os.PathLike | None = None
+                    ) -> Path | None:
+    """The folder of ``run``, given as a run folder itself or as the params file (``.yaml``)
+    of a run; None when it is neither."""
+    path = Path(run).expanduser()
+    if path.is_dir():
+        return path
+    params = resolve_params_path(path)
+    if params.is_file() and params.suffix in (".yaml", ".yml"):
+        return run_dir(params, outputs_root)
+    return None
+
+
 def claim_run_folder(params_path: Path, name: str, record: Path) -> None:
     """One params file, one run folder: refuse ``params_path`` when the run folder's
     ``params.json`` (``record``) says another params file, which still exists, made it.

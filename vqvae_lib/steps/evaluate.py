@@ -14,7 +14,6 @@ Files in the MediaEval layout are evaluated by ``vqvae-kit evaluate`` (``evaluat
 from __future__ import annotations
 
 import json
-import math
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,7 +29,7 @@ from ..evaluation.baselines import (
     popularity_metrics,
     verdict,
 )
-from ..evaluation.inputs import InputError, expect_shape, load_matrix, load_tags
+from ..evaluation.inputs import InputError, expect_shape, json_ready, load_matrix, load_tags
 from ..evaluation.metrics import per_tag_metrics, tuned_metrics
 from ..evaluation.paper import (
     beside_paper,
@@ -50,19 +49,6 @@ RUN_INPUTS = (*(RunPaths.split_name(RunPaths.PREDICTIONS, s) for s in EVAL_SPLIT
               RunPaths.TAGS)
 # The excluded-tag warning names the same tags for a baseline as for the run it sits beside.
 _EXCLUDED_WARNING = ".*left out of the macro averages"
-
-
-def json_ready(obj: Any) -> Any:
-    """Plain JSON: numpy scalars to Python, NaN and infinities to null."""
-    if isinstance(obj, dict):
-        return {k: json_ready(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, np.ndarray)):
-        return [json_ready(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj
 
 
 @dataclass(frozen=True)
