@@ -87,12 +87,12 @@ class Run:
     def __init__(self, params_path: str | Path, outputs_root: str | Path | None = None):
         self.params_path = resolve_params_path(params_path)
         self.params: RunParams = load_params(self.params_path)
-        self.base_dir, self.outputs_root = run_location(self.params_path, self.params,
-                                                        outputs_root)
+        self.base_dir, self.outputs_root = run_location(self.params_path, self.params, outputs_root)
         self.dir = self.outputs_root / self.params.name
         self.paths = RunPaths(self.dir)
         self._tables: dict[str, ClipTable] = {}
         self._parts: dict[str, dict[str, object]] = {}
+        self.opened: tuple[str, float] | None = None  # (step, start): set by open_run
 
     def __repr__(self) -> str:
         return f"Run({self.params.name!r}, dir={str(self.dir)!r})"

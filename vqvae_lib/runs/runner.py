@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # pandas loads only when runs are listed
     import pandas as pd
 
 KERNEL_NAME = "vqvae-kit"
+# Set in the kernels the runner starts: the runner records their step itself.
+RUNNER_ENV = "VQVAE_KIT_RUNNER"
 
 
 def ensure_kernel() -> str:
@@ -174,7 +176,7 @@ def run_pipeline(params_path: str | Path, *, outputs_root: str | Path | None = N
         echo(f"> {step_name}: {source.name} -> {target}")
         t0 = time.time()
         try:
-            with _kernel_env(**{progress.ENV: kernel_progress_mode()}):
+            with _kernel_env(**{progress.ENV: kernel_progress_mode(), RUNNER_ENV: "1"}):
                 pm.execute_notebook(str(source), str(target), parameters=parameters,
                                     kernel_name=kernel, cwd=str(NOTEBOOKS_DIR),
                                     progress_bar=False, stdout_file=sys.stdout,
@@ -253,7 +255,26 @@ def open_run(params_file: str, outputs_root: str = "", step: str | None = None,
             run = Run(run.params_path, run.outputs_root)
             run.require(step)
     run.write_params()
+    if step is not None:
+        run.opened = (step, time.time())
     return run
+
+
+def finish_step(run: Run) -> None:
+    """A step notebook's last cell: record the step ``open_run`` opened as done, as the
+    runner does (``.steps/<step>.json``, same fingerprint), so that a notebook run to its
+    end in JupyterLab with the run's params counts and ``run`` does not redo it. Under
+    the runner it does nothing: the runner records the step itself, once."""
+    if run.opened is None:
+        raise StepNotDone("the run was opened without a step: open_run(..., step=...)")
+    if os.environ.get(RUNNER_ENV):
+        return
+    step, started = run.opened
+    missing = [o for o in get_step(step).outputs if not (run.dir / o).exists()]
+    if missing:
+        raise StepNotDone(f"step {step!r} did not write {missing}; not recorded as done")
+    run.mark_done(step, time.time() - started)
+    print(f"recorded: {step} done for run {run.params.name!r} ({run.done_file(step)})")
 
 
 def list_runs(outputs_root: str | Path) -> pd.DataFrame:
