@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from vqvae_lib.analysis.tables import mel_stats_standing, standing_lines
 from vqvae_lib.cli import main
 from vqvae_lib.evaluation.metrics import METRIC_KEYS
 
@@ -87,7 +88,8 @@ def test_report_sets_runs_beside_the_paper_and_checks_the_claims(tmp_path, capsy
     # Each run beside its own mel_stats baseline; r3's metrics.json predates baselines.
     assert table["mel_stats_roc_auc_macro"].tolist()[:2] == [0.88, 0.88]
     assert table["popularity_roc_auc_macro"].tolist()[:2] == [0.5, 0.5]
-    assert report["mel_stats"] == {"below": ["r1", "r2"], "above": ["r4"], "missing": ["r3"]}
+    assert report["mel_stats"] == {"below": ["r1", "r2"], "above": ["r4"], "within_noise": [],
+                                   "missing": ["r3"]}
     assert "r1: below the mel_stats baseline (0.800 vs 0.880, -0.080)" in printed
     assert "r4: above the mel_stats baseline" in printed
     assert "r3: no mel_stats score" in printed
@@ -148,3 +150,17 @@ def test_report_on_the_official_files(tmp_path, capsys):
         assert (f"  {text}: {said} ({better} vs {worse}: {c['difference']:+.4f}, 95% interval "
                 f"[{c['ci_low']:+.4f}, {c['ci_high']:+.4f}])") in printed
     assert "standing" not in report and (out / "report.png").stat().st_size > 0
+
+
+def test_a_gap_whose_interval_holds_zero_is_within_noise_in_the_report():
+    rows = []
+    for name, (low, high) in {"close": (-0.02, +0.03), "ahead": (+0.01, +0.05)}.items():
+        rows.append({"run": name, "roc_auc_macro": 0.89, "mel_stats_roc_auc_macro": 0.88,
+                     "vs_mel_stats": 0.01, "vs_mel_stats_low": low, "vs_mel_stats_high": high})
+    runs = pd.DataFrame(rows)
+    assert mel_stats_standing(runs) == {"below": [], "above": ["ahead"],
+                                        "within_noise": ["close"], "missing": []}
+    lines = standing_lines(runs)
+    assert lines[0] == ("close: within noise of the mel_stats baseline (0.890 vs 0.880, +0.010, "
+                        "95% interval [-0.020, +0.030])")
+    assert lines[1].startswith("ahead: above the mel_stats baseline")

@@ -143,3 +143,45 @@ def test_evaluate_run_skips_mel_stats_on_features_of_other_clips(tmp_path):
     assert "differ" in result.baselines["mel_stats"]["skipped"]
     assert result.verdict.startswith("no mel_stats baseline to compare with")
     assert len(result.comparison) == 2
+
+
+def _labels(rng, n: int = 40, tags: int = 4) -> np.ndarray:
+    y = rng.random((n, tags)) < 0.4
+    y[0], y[1] = True, False  # both classes in every tag
+    return y
+
+
+def test_the_verdict_says_within_noise_when_the_interval_holds_zero():
+    rng = np.random.default_rng(0)
+    y = _labels(rng)
+    mel = y + rng.normal(0, 0.8, y.shape)
+    run = mel + rng.normal(0, 0.05, y.shape)  # a hair's breadth from the baseline
+    diff = baselines.versus_mel_stats(y, run, mel)
+    assert diff["ci_low"] < 0 < diff["ci_high"]
+    said = baselines.verdict({"roc_auc_macro": 0.892}, {"roc_auc_macro": 0.888}, "", diff)
+    assert said.startswith("within noise of the mel_stats baseline") and "beats" not in said
+    assert f"[{diff['ci_low']:+.3f}, {diff['ci_high']:+.3f}]" in said
+
+
+def test_the_verdict_says_above_only_when_the_whole_interval_is():
+    rng = np.random.default_rng(1)
+    y = _labels(rng)
+    diff = baselines.versus_mel_stats(y, y + rng.normal(0, 0.1, y.shape),
+                                      y + rng.normal(0, 1.5, y.shape))
+    assert diff["ci_low"] > 0
+    above = baselines.verdict({"roc_auc_macro": 0.95}, {"roc_auc_macro": 0.70}, "", diff)
+    assert above.startswith("above the mel_stats baseline") and "beats" in above
+    straddling = {**diff, "ci_low": -0.01}
+    said = baselines.verdict({"roc_auc_macro": 0.95}, {"roc_auc_macro": 0.70}, "", straddling)
+    assert said.startswith("within noise") and "beats" not in said
+
+
+def test_metrics_json_keeps_the_difference_and_its_interval(tmp_path):
+    store = FeatureStore(feature_folder(tmp_path / "features"))
+    evaluate.evaluate_run(run_folder(tmp_path, store, "perfect"))
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    diff = saved["baselines"]["mel_stats"]["run_minus_mel_stats"]
+    assert diff["metric"] == "roc_auc_macro" and diff["resamples"] == 1000
+    mel = saved["baselines"]["mel_stats"]["test"]["roc_auc_macro"]
+    assert diff["delta"] == pytest.approx(saved["test"]["roc_auc_macro"] - mel)
+    assert 0 < diff["ci_low"] <= diff["delta"] <= diff["ci_high"]

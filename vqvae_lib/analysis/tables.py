@@ -31,8 +31,9 @@ BASELINE_COLUMNS = {f"{b}_{m}": (b, m) for b in ("mel_stats", "popularity")
 def load_run(folder: Path) -> dict[str, Any]:
     """One row: the run's design (VQ-VAE type, classifier, encoder), its test metrics, its
     baselines' (``BASELINE_COLUMNS``, NaN when ``metrics.json`` has none: evaluated before
-    baselines were, or without features) and ``vs_mel_stats`` (run minus mel_stats, test
-    ROC-AUC macro)."""
+    baselines were, or without features), ``vs_mel_stats`` (run minus mel_stats, test
+    ROC-AUC macro) and its paired-bootstrap interval ``vs_mel_stats_low``/``_high``
+    (NaN when ``metrics.json`` has none)."""
     folder = Path(folder)
     paths = RunPaths(folder)
     metrics_file, params_file = paths.metrics, paths.params
@@ -53,6 +54,10 @@ def load_run(folder: Path) -> dict[str, Any]:
     # null in metrics.json (an undefined score) reads as NaN, which no run is below.
     row["vs_mel_stats"] = (pd.to_numeric(row["roc_auc_macro"], errors="coerce")
                            - row["mel_stats_roc_auc_macro"])
+    diff = found.get("mel_stats", {}).get("run_minus_mel_stats") or {}
+    for end in ("low", "high"):
+        value = diff.get(f"ci_{end}")
+        row[f"vs_mel_stats_{end}"] = float("nan") if value is None else value
     return row
 
 
@@ -82,6 +87,9 @@ def seed_row(rows: list[dict[str, Any]], name: str | None = None) -> dict[str, A
         else:
             out[col] = float(values(col).mean(skipna=False))
     out["vs_mel_stats"] = out["roc_auc_macro"] - out["mel_stats_roc_auc_macro"]
+    # one run's interval says nothing of a mean over seeds
+    out["vs_mel_stats_low"] = rows[0]["vs_mel_stats_low"] if len(rows) == 1 else float("nan")
+    out["vs_mel_stats_high"] = rows[0]["vs_mel_stats_high"] if len(rows) == 1 else float("nan")
     return out
 
 
@@ -101,10 +109,15 @@ def with_spread(table: pd.DataFrame) -> pd.DataFrame:
 
 def mel_stats_standing(runs: pd.DataFrame) -> dict[str, list[str]]:
     """Run names ``below``, ``above`` (or level with) the mel_stats baseline on test
-    ROC-AUC macro, and ``missing``: runs whose ``metrics.json`` has no mel_stats score."""
+    ROC-AUC macro, ``within_noise`` (the difference's interval holds 0) and ``missing``:
+    runs whose ``metrics.json`` has no mel_stats score."""
     gap = pd.to_numeric(runs["vs_mel_stats"], errors="coerce")
-    return {"below": runs.loc[gap < 0, "run"].tolist(),
-            "above": runs.loc[gap >= 0, "run"].tolist(),
+    low = pd.to_numeric(runs.get("vs_mel_stats_low", pd.Series(float("nan"), runs.index)))
+    high = pd.to_numeric(runs.get("vs_mel_stats_high", pd.Series(float("nan"), runs.index)))
+    within = (low <= 0) & (high >= 0)
+    return {"below": runs.loc[(gap < 0) & ~within, "run"].tolist(),
+            "above": runs.loc[(gap >= 0) & ~within, "run"].tolist(),
+            "within_noise": runs.loc[within, "run"].tolist(),
             "missing": runs.loc[gap.isna(), "run"].tolist()}
 
 
@@ -117,9 +130,15 @@ def standing_lines(runs: pd.DataFrame) -> list[str]:
                          "before baselines were, or without its features: see its verdict)")
             continue
         gap = r["vs_mel_stats"]
+        low, high = r.get("vs_mel_stats_low", float("nan")), r.get("vs_mel_stats_high",
+                                                                    float("nan"))
         where = "below" if gap < 0 else "above" if gap > 0 else "level with"
+        interval = ""
+        if not (pd.isna(low) or pd.isna(high)):
+            interval = f", 95% interval [{low:+.3f}, {high:+.3f}]"
+            where = "within noise of" if low <= 0 <= high else where
         lines.append(f"{r['run']}: {where} the mel_stats baseline ({r['roc_auc_macro']:.3f} vs "
-                     f"{r['mel_stats_roc_auc_macro']:.3f}, {r['vs_mel_stats']:+.3f})")
+                     f"{r['mel_stats_roc_auc_macro']:.3f}, {r['vs_mel_stats']:+.3f}{interval})")
     below = mel_stats_standing(runs)["below"]
     lines.append(f"below the mel_stats baseline on test ROC-AUC macro: {', '.join(below)}; "
                  "there the VQ-VAE route loses to a logistic regression on log-mel statistics"

@@ -168,8 +168,32 @@ def popularity_metrics(y_train: np.ndarray, groundtruth: dict[str, np.ndarray],
     return out
 
 
-def verdict(run_test: dict, mel_stats_test: dict | None, why_missing: str = "") -> str:
-    """Where a run stands beside ``mel_stats`` on test ROC-AUC macro, in words.
+def versus_mel_stats(y_true: np.ndarray, run_scores: np.ndarray, mel_scores: np.ndarray,
+                     n_resamples: int = 1000, seed: int = 0, confidence: float = 0.95) -> dict:
+    """The run minus ``mel_stats`` on test ROC-AUC macro, with its paired-bootstrap interval
+    over the test clips (both scored on the same resampled clips; ``stats``).
+
+    Args:
+        y_true: bool ``[N, n_tags]``; run_scores, mel_scores: float ``[N, n_tags]``, rows
+            paired clip by clip.
+
+    Returns:
+        ``{metric, delta, ci_low, ci_high, confidence, resamples, seed}``.
+    """
+    from .stats import paired_bootstrap
+
+    r = paired_bootstrap(y_true, run_scores, mel_scores, n_resamples=n_resamples, seed=seed,
+                         confidence=confidence, keys=(VERDICT_METRIC,))[VERDICT_METRIC]
+    return {"metric": VERDICT_METRIC, "delta": r["delta"], "ci_low": r["ci_low"],
+            "ci_high": r["ci_high"], "confidence": confidence, "resamples": n_resamples,
+            "seed": seed}
+
+
+def verdict(run_test: dict, mel_stats_test: dict | None, why_missing: str = "",
+            difference: dict | None = None) -> str:
+    """Where a run stands beside ``mel_stats`` on test ROC-AUC macro, in words: above or
+    below only when the whole interval of ``difference`` (``versus_mel_stats``) is, else
+    "within noise".
 
     Args:
         run_test, mel_stats_test: test metrics (``METRIC_KEYS`` dicts); ``mel_stats_test``
@@ -181,14 +205,21 @@ def verdict(run_test: dict, mel_stats_test: dict | None, why_missing: str = "") 
     if mine is None or base is None or np.isnan(mine) or np.isnan(base):
         return "no verdict: test ROC-AUC macro is undefined (no tag has both classes in test)"
     where = f"on test ROC-AUC macro ({mine:.3f} vs {base:.3f})"
-    if mine < base:
-        return (f"below the mel_stats baseline {where}, by {mine - base:+.3f}: the VQ-VAE "
-                "route loses to a logistic regression on log-mel statistics here")
-    if mine > base:
-        return (f"above the mel_stats baseline {where}, by {mine - base:+.3f}: the VQ-VAE "
-                "route beats a logistic regression on log-mel statistics here")
-    return f"level with the mel_stats baseline {where}"
+    if difference is None:
+        return f"no verdict {where}: the difference was not resampled"
+    low, high = difference["ci_low"], difference["ci_high"]
+    gap = (f"{mine - base:+.3f}, {difference['confidence']:.0%} interval [{low:+.3f}, "
+           f"{high:+.3f}] over the test clips")
+    if low > 0:
+        return (f"above the mel_stats baseline {where}, by {gap}: the VQ-VAE route beats a "
+                "logistic regression on log-mel statistics here")
+    if high < 0:
+        return (f"below the mel_stats baseline {where}, by {gap}: the VQ-VAE route loses to "
+                "a logistic regression on log-mel statistics here")
+    return (f"within noise of the mel_stats baseline {where}, {gap}: neither is ahead beyond "
+            "the luck of the test clips")
 
 
 __all__ = ["MEL_STATS", "POPULARITY", "VERDICT_METRIC", "logistic_scores", "mel_stats",
-           "mel_stats_baseline", "popularity_baseline", "popularity_metrics", "verdict"]
+           "mel_stats_baseline", "popularity_baseline", "popularity_metrics", "verdict",
+           "versus_mel_stats"]

@@ -28,6 +28,7 @@ from ..evaluation.baselines import (
     mel_stats_baseline,
     popularity_metrics,
     verdict,
+    versus_mel_stats,
 )
 from ..evaluation.inputs import InputError, expect_shape, json_ready, load_matrix, load_tags
 from ..evaluation.metrics import per_tag_metrics, tuned_metrics
@@ -66,8 +67,11 @@ class Evaluation:
             recall, f1, threshold.
         decisions_test: bool ``[N_test, n_tags]``.
         baselines: ``{"mel_stats": {validation, test, constant_tags, n_features,
-            n_train} or {"skipped": why}, "popularity": {labels_from, validation, test}}``.
-        verdict: where the run stands beside ``mel_stats`` on test ROC-AUC macro, in words.
+            n_train, run_minus_mel_stats} or {"skipped": why}, "popularity": {labels_from,
+            validation, test}}``; ``run_minus_mel_stats`` is the run minus the baseline on
+            test ROC-AUC macro with its paired-bootstrap interval (``versus_mel_stats``).
+        verdict: where the run stands beside ``mel_stats`` on test ROC-AUC macro, in words:
+            above or below only when the whole interval is, else within noise.
         comparison: the run, then each baseline: one row each, test ``METRIC_KEYS``.
         groundtruth_test: bool ``[N_test, n_tags]``; predictions_test: float, same shape.
         tags: ``n_tags`` names, column order.
@@ -159,7 +163,7 @@ def _baselines(run: Run | None, paths: RunPaths, tags: list[str],
                data: dict[str, tuple[np.ndarray, np.ndarray]], clip_ids: list[str] | None
                ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None, str]:
     """(the baselines as ``metrics.json`` holds them, their rows of the comparison, the
-    mel_stats test metrics or None, why there are none)."""
+    mel_stats baseline or None, why there is none)."""
     train_path = paths.groundtruth("train")
     if train_path.exists():
         y_train, labels_from = load_matrix(train_path, "labels"), "train"
@@ -181,7 +185,7 @@ def _baselines(run: Run | None, paths: RunPaths, tags: list[str],
     rows = [] if mel_stats is None else [{"run": "mel_stats baseline", **mel_stats["test"]}]
     rows.append({"run": f"popularity baseline (from {labels_from} labels)",
                  **popularity["test"]})
-    return baselines, rows, None if mel_stats is None else mel_stats["test"], why_not
+    return baselines, rows, mel_stats, why_not
 
 
 def _placement(name: str, params: RunParams | None, metrics: dict[str, dict[str, Any]],
@@ -240,13 +244,18 @@ def evaluate_run(run: Run | Path) -> Evaluation:
     gt_test, pred_test = data["test"]
     per_tag = per_tag_metrics(gt_test, pred_test, decisions["test"], tags)
     per_tag["threshold"] = thresholds
-    baselines, rows, mel_stats_test, why_not = _baselines(
+    baselines, rows, mel_stats, why_not = _baselines(
         None if params is None else run, paths, tags, data, clip_ids)
+    difference = None
+    if mel_stats is not None:
+        difference = versus_mel_stats(gt_test, pred_test, mel_stats["predictions"]["test"])
+        baselines[MEL_STATS]["run_minus_mel_stats"] = difference
     result = Evaluation(
         name=name, metrics=metrics, thresholds=thresholds,
         excluded_tags=scored["excluded_tags"], per_tag=per_tag,
         decisions_test=decisions["test"], baselines=baselines,
-        verdict=verdict(metrics["test"], mel_stats_test, why_not),
+        verdict=verdict(metrics["test"], None if mel_stats is None else mel_stats["test"],
+                        why_not, difference),
         comparison=pd.DataFrame([{"run": name, **metrics["test"]}, *rows]),
         groundtruth_test=gt_test, predictions_test=pred_test, tags=tags,
         files=(paths.metrics, paths.per_tag, paths.decisions))
