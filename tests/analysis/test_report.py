@@ -164,3 +164,26 @@ def test_a_gap_whose_interval_holds_zero_is_within_noise_in_the_report():
     assert lines[0] == ("close: within noise of the mel_stats baseline (0.890 vs 0.880, +0.010, "
                         "95% interval [-0.020, +0.030])")
     assert lines[1].startswith("ahead: above the mel_stats baseline")
+
+
+def test_only_runs_on_the_papers_data_are_set_against_the_paper(tmp_path):
+    from vqvae_lib.analysis.figure import plot_runs
+    from vqvae_lib.analysis.tables import load_run, match_paper, seed_row
+
+    demo = fake_run(tmp_path, "demo", "type1", "cnn", "fixed", 0.89, mel_stats_roc=0.88)
+    jamendo = fake_run(tmp_path, "jam", "type1", "cnn", "fixed", 0.71, mel_stats_roc=0.66)
+    params = json.loads((jamendo / "params.json").read_text())
+    params["data"] = {"tag": {"kind": "jamendo", "split": 0, "subset": "moodtheme"}}
+    (jamendo / "params.json").write_text(json.dumps(params))
+
+    table = match_paper(pd.DataFrame([seed_row([load_run(f)]) for f in (demo, jamendo)]))
+    assert list(table["paper_run"]) == ["Run-4", "Run-4"]  # the same design, for reading
+    assert pd.isna(table.at[0, "paper_roc_auc_macro"])  # not drawn against the paper
+    assert table.at[1, "paper_roc_auc_macro"] == pytest.approx(0.7205, abs=1e-3)
+
+    def labels(fig):
+        return {t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()}
+
+    assert "paper (MTG-Jamendo)" not in labels(plot_runs(table.iloc[:1]))
+    assert "mel_stats baseline" in labels(plot_runs(table.iloc[:1]))
+    assert "paper (MTG-Jamendo)" in labels(plot_runs(table))

@@ -54,11 +54,25 @@ def load_run(folder: Path) -> dict[str, Any]:
     # null in metrics.json (an undefined score) reads as NaN, which no run is below.
     row["vs_mel_stats"] = (pd.to_numeric(row["roc_auc_macro"], errors="coerce")
                            - row["mel_stats_roc_auc_macro"])
+    row["paper_data"] = on_paper_data(params, paths)
     diff = found.get("mel_stats", {}).get("run_minus_mel_stats") or {}
     for end in ("low", "high"):
         value = diff.get(f"ci_{end}")
         row[f"vs_mel_stats_{end}"] = float("nan") if value is None else value
     return row
+
+
+def on_paper_data(params: dict[str, Any], paths: RunPaths) -> bool:
+    """True for a run on the paper's data, MTG-Jamendo split-0 mood/theme: by its tagging
+    dataset in ``params.json``, or else by its ``tags.txt`` holding the 56 official tags.
+    Only such a run is set against the paper's numbers."""
+    tag = (params.get("data") or {}).get("tag") or {}
+    if tag.get("kind") == "jamendo":
+        return tag.get("split") == 0 and tag.get("subset") == "moodtheme"
+    try:
+        return tuple(paths.tags.read_text().splitlines()) == MOODTHEME_TAGS
+    except OSError:
+        return False
 
 
 def seed_row(rows: list[dict[str, Any]], name: str | None = None) -> dict[str, Any]:
@@ -76,6 +90,7 @@ def seed_row(rows: list[dict[str, Any]], name: str | None = None) -> dict[str, A
     if name is not None:
         out["run"] = name
     out["seeds"] = len(rows)
+    out["paper_data"] = first["paper_data"]
 
     def values(col: str) -> pd.Series:
         return pd.to_numeric(pd.Series([r[col] for r in rows], dtype=object), errors="coerce")
@@ -153,7 +168,8 @@ def _paper_rows() -> pd.DataFrame:
 
 
 def match_paper(runs: pd.DataFrame) -> pd.DataFrame:
-    """Each run with the paper's run of the same design and its published test scores."""
+    """Each run with the paper's run of the same design and, for a run on the paper's
+    data (``paper_data``), its published test scores (None for a run on other data)."""
     paper = _paper_rows()
     out = runs.copy()
     for m in ("run", *METRICS):
@@ -165,7 +181,7 @@ def match_paper(runs: pd.DataFrame) -> pd.DataFrame:
             p = same.iloc[0]
             out.at[i, "paper_run"] = p["run"]
             for m in METRICS:
-                out.at[i, f"paper_{m}"] = p[m]
+                out.at[i, f"paper_{m}"] = p[m] if r.get("paper_data", True) else None
     return out
 
 
