@@ -197,3 +197,25 @@ def test_pr_curves_pick_the_best_and_worst_tags():
     legend_text = " ".join(t.get_text() for ax in fig.axes if ax.get_legend()
                            for t in ax.get_legend().get_texts())
     assert "e (" not in legend_text
+
+
+def test_dead_codes_are_named_by_index_and_per_tag_panels_share_their_order():
+    counts = np.array([5, 0, 9, 0, 1])
+    fig = plots.plot_codebook_usage(counts)
+    (legend,) = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == "2 dead codes: 1, 3"
+    per_tag = pd.DataFrame({"tag": ["a", "b", "c"], "roc_auc": [0.9, 0.6, 0.8],
+                            "pr_auc": [0.3, 0.9, 0.5]})
+    fig = plots.plot_per_tag(per_tag)
+    rows = [[t.get_text() for t in ax.get_yticklabels()] for ax in fig.axes]
+    assert rows[0] == rows[1] == ["a", "c", "b"]
+    assert all(ax.get_legend() is None for ax in fig.axes)  # nothing drawn over the bars
+
+
+def test_an_all_zero_loss_is_left_out_and_said():
+    log = pd.DataFrame({"scope": "step", "epoch": 0, "step": [1, 2, 3],
+                        "recon": [0.3, 0.2, 0.1], "codebook": 0.0, "commitment": [0.1, 0.05, 0.02]})
+    fig = plots.plot_pretrain_losses(log)
+    legend = fig.axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["recon", "commitment"]
+    assert legend.get_title().get_text() == "codebook: 0 throughout, not drawn"

@@ -191,14 +191,18 @@ def plot_pretrain_losses(log: pd.DataFrame) -> Figure:
     steps, epochs = _scope(log, "step"), _scope(log, "epoch")
     with _style():
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
-        drawn = False
+        drawn, zero = False, []
         for col in ("recon", "codebook", "commitment"):
             if _has(steps, col):
+                if (pd.to_numeric(steps[col], errors="coerce").fillna(0) == 0).all():
+                    zero.append(col)  # a log axis cannot show it (the EMA codebook's loss)
+                    continue
                 ax1.plot(steps["step"], steps[col], label=col, lw=1.2)
                 drawn = True
         if drawn:
             ax1.set_yscale("log")
-            ax1.legend()
+            ax1.legend(title=f"{', '.join(zero)}: 0 throughout, not drawn" if zero else None,
+                       title_fontsize=7)
         else:
             _no_data(ax1, "no training steps logged\n(checkpoint copied?)")
         ax1.set(xlabel="step", ylabel="loss (MSE)", title="Training losses per step")
@@ -250,6 +254,7 @@ def plot_codebook_usage_over_training(log: pd.DataFrame, K: int) -> Figure:
         if _has(steps, "restarts"):
             restarts = pd.to_numeric(steps["restarts"], errors="coerce").fillna(0)
             ax.plot(steps["step"], restarts.cumsum(), color=sns.color_palette()[3])
+            ax.yaxis.get_major_locator().set_params(integer=True)  # a count of codes
         else:
             _no_data(ax, "no restarts logged")
         ax.set(xlabel="step", ylabel="codes restarted (cumulative)", title="Dead-code restarts")
@@ -311,19 +316,24 @@ def plot_recon_error_hist(errors: np.ndarray, ids: Sequence[str],
         if len(errors):
             frame = pd.DataFrame({"MSE": errors,
                                   "split": list(groups) if groups is not None else "all"})
+            # Each split normalised on its own (train has several times the clips of the
+            # others) and drawn as an outline, so no colours mix.
             sns.histplot(frame, x="MSE", hue="split" if groups is not None else None,
-                         bins=min(40, max(5, len(errors) // 2)), element="step", ax=ax)
+                         bins=min(40, max(5, len(errors) // 2)), element="step", fill=False,
+                         stat="density", common_norm=False, ax=ax)
             k = min(n_named, len(errors))
             best = "\n".join(f"{ids[i]}  {errors[i]:.4f}" for i in order[:k])
             worst = "\n".join(f"{ids[i]}  {errors[i]:.4f}" for i in order[::-1][:k])
             ax.text(0.99, 0.97, f"best:\n{best}\n\nworst:\n{worst}", transform=ax.transAxes,
                     ha="right", va="top", fontsize=7, family="monospace",
                     bbox={"boxstyle": "round", "fc": "white", "ec": "0.7", "alpha": 0.9})
-            for i in (order[0], order[-1]):
+            for i, name in ((order[0], "best"), (order[-1], "worst")):
                 ax.axvline(errors[i], color="0.3", ls=":", lw=1)
+                ax.text(errors[i], 0.02, f" {name}", transform=ax.get_xaxis_transform(),
+                        rotation=90, va="bottom", ha="left", fontsize=7, color="0.3")
         else:
             _no_data(ax, "no clips")
-        ax.set(xlabel="reconstruction MSE per clip", ylabel="clips",
+        ax.set(xlabel="reconstruction MSE per clip", ylabel="density (each split on its own)",
                title=f"Reconstruction error ({len(errors)} clips, "
                      f"mean {errors.mean() if len(errors) else float('nan'):.4f})")
     return fig
@@ -346,7 +356,10 @@ def plot_codebook_usage(counts: np.ndarray) -> Figure:
             ax.set_yscale("log")
             ax.set_ylim(bottom=0.5)  # so that codes used once still show a bar
         if used < k:
-            ax.axvspan(used - 0.5, k - 0.5, color="0.85", zorder=0, label=f"{k - used} dead codes")
+            dead = np.flatnonzero(counts == 0)
+            named = ", ".join(str(c) for c in dead[:12]) + (", ..." if len(dead) > 12 else "")
+            ax.axvspan(used - 0.5, k - 0.5, color="0.85", zorder=0,
+                       label=f"{k - used} dead codes: {named}")
             ax.legend()
         ax.set_xlim(-0.5, k - 0.5)
         ax.set(xlabel="code rank (most used first)", ylabel="uses",
@@ -438,15 +451,20 @@ def plot_code_tag_heatmap(lift: np.ndarray, tags: Sequence[str], top_k: int = 20
         width = min(16.0, 3.0 + 0.35 * len(cols) + 0.07 * max(len(t) for t in tags))
         fig, ax = plt.subplots(figsize=(width, _tag_height(len(tags), base=2.0)),
                                layout="constrained")
-        bound = max(1e-6, float(np.nanmax(np.abs(values))))
-        image = ax.imshow(values, cmap="vlag", vmin=-bound, vmax=bound, aspect="auto",
-                          interpolation="nearest")
+        # The scale is set by the over-represented side (red), which ranks the codes; a code
+        # rarely or never seen with a tag (log2 lift far below 0) saturates blue instead
+        # of washing the red out.
+        bound = max(1e-6, float(np.nanmax(values)))
+        image = ax.imshow(np.clip(values, -bound, bound), cmap="vlag", vmin=-bound,
+                          vmax=bound, aspect="auto", interpolation="nearest")
         ax.grid(False)
         ax.set_xticks(np.arange(len(cols)), [str(c) for c in cols], fontsize=7, rotation=90)
         ax.set_yticks(np.arange(len(tags)), list(tags), fontsize=7)
-        fig.colorbar(image, ax=ax, label="log2 lift = log2 P(code | tag) / P(code)", shrink=0.6)
+        fig.colorbar(image, ax=ax, shrink=0.6, extend="min",
+                     label="log2 lift = log2 P(code | tag) / P(code)")
         ax.set(xlabel="code index", ylabel="tag",
-               title=f"Codes over-represented in clips with each tag (top {len(cols)} codes)")
+               title=f"The {len(cols)} codes most over-represented with a tag: red over-, "
+                     "blue under-represented")
     return fig
 
 
@@ -462,9 +480,12 @@ def plot_tagging_curves(log: pd.DataFrame, best_epoch: int) -> Figure:
     steps, epochs = _scope(log, "step"), _scope(log, "epoch")
     with _style():
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
-        for col in ("loss", "bce"):
+        same = (_has(steps, "loss") and _has(steps, "bce")
+                and np.allclose(pd.to_numeric(steps["loss"]), pd.to_numeric(steps["bce"])))
+        for col in ("bce",) if same else ("loss", "bce"):
             if _has(steps, col):
-                ax1.plot(steps["step"], steps[col], label=col, lw=1.2)
+                # a fixed encoder adds no VQ loss: the loss is the bce, drawn once
+                ax1.plot(steps["step"], steps[col], label="loss = bce" if same else col, lw=1.2)
         if _has(epochs, "val_loss"):
             ax1.plot(epochs["step"], epochs["val_loss"], "o", label="validation loss")
         if steps.empty:
@@ -498,19 +519,20 @@ def plot_per_tag(per_tag: pd.DataFrame) -> Figure:
     with _style():
         fig, axes = plt.subplots(1, 2, figsize=(8 + 0.12 * longest, _tag_height(n)),
                                  layout="constrained")
+        # One order for both panels (by ROC-AUC), so that a row is one tag across them.
+        d = per_tag.sort_values(["roc_auc", "pr_auc"], ascending=False, na_position="last")
         for ax, col, label, chance in ((axes[0], "roc_auc", "ROC-AUC", 0.5),
                                        (axes[1], "pr_auc", "PR-AUC", None)):
-            d = per_tag.sort_values(col, ascending=False, na_position="last")
             ax.barh(np.arange(n), d[col].fillna(0), color=sns.color_palette()[0 if chance else 1])
             ax.set_yticks(np.arange(n), [str(t) for t in d["tag"]], fontsize=7)
             ax.set_ylim(n - 0.5, -0.5)
             mean = float(d[col].mean())
-            ax.axvline(mean, color="0.2", ls="--", lw=1, label=f"macro {mean:.3f}")
+            ax.axvline(mean, color="0.2", ls="--", lw=1)
             if chance is not None:
-                ax.axvline(chance, color="0.6", ls=":", lw=1, label="chance")
-            ax.legend(loc="lower right", fontsize=7)
-            ax.set(xlabel=label, ylabel="tag", xlim=(0, 1), title=f"{label} per tag")
-        fig.suptitle(f"Per-tag scores ({n} tags)")
+                ax.axvline(chance, color="0.6", ls=":", lw=1)
+            said = f"dashed: macro {mean:.3f}" + ("; dotted: chance" if chance else "")
+            ax.set(xlabel=label, ylabel="tag", xlim=(0, 1), title=f"{label} per tag ({said})")
+        fig.suptitle(f"Per-tag scores ({n} tags, sorted by ROC-AUC)")
     return fig
 
 
@@ -531,15 +553,17 @@ def plot_pr_curves(y_true: np.ndarray, y_score: np.ndarray, tags: Sequence[str],
     with _style():
         fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True, layout="constrained")
         for ax, group, name in ((axes[0], best, "best"), (axes[1], worst, "worst")):
-            for j in group:
+            # Curves that coincide (several tags at AP 1 run along precision 1) stay
+            # visible: each is drawn thinner and in its own dash over the one before.
+            for k, j in enumerate(group):
                 precision, recall, _ = precision_recall_curve(y_true[:, j], y_score[:, j])
-                ax.plot(recall, precision,
+                ax.plot(recall, precision, lw=3.0 - 0.8 * k, ls=("-", "--", ":", "-.")[k % 4],
                         label=f"{tags[j]} (AP {ap[j]:.3f}, prior {y_true[:, j].mean():.3f})")
             if group:
                 ax.legend(fontsize=7, loc="upper right")
             else:
                 _no_data(ax, "no tags with positives")
-            ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02),
+            ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1.01), ylim=(0, 1.05),
                    title=f"{name.capitalize()} {len(group)} tags by PR-AUC")
         fig.suptitle("Precision-recall curves (test)")
     return fig
