@@ -32,10 +32,11 @@ test: setup lint  ## lint, then library tests and nbval on the five notebooks (t
 	$(BIN)/python -m pytest $(PYTEST_FLAGS) tests notebooks \
 	    --nbval-lax --nbval-current-env --nbval-cell-timeout=600
 
-lab: setup  ## JupyterLab on notebooks/ with this environment as its kernel
+lab: setup  ## JupyterLab at the repository root (notebooks/ and outputs/) with this kernel
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name vqvae-kit \
 	    --display-name "Python (vqvae-kit)"
-	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) \
+	    $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 benchmarks: setup  ## throughput figures (see BENCHMARKS.md)
 	$(BIN)/python benchmarks/extract_throughput.py

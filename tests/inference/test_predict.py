@@ -116,3 +116,17 @@ def test_runs_lists_the_tagged_run(tiny_tagged, capsys):
     metrics = json.loads((run.dir / "metrics.json").read_text())["test"]
     assert row["test_roc_auc_macro"] == pytest.approx(metrics["roc_auc_macro"])
     assert rows["tiny"]["steps"] == "extract,pretrain" and row["finished"]
+
+
+def test_the_text_table_says_what_the_star_means():
+    import pandas as pd
+
+    from vqvae_lib.inference.output import format_table
+
+    table = pd.DataFrame({"path": ["a.wav", "b.wav"], "error": [None, None],
+                          "top": [[("drums", 0.9), ("bass", 0.2)], [("bass", 0.4)]],
+                          "tags": [["drums"], []]})
+    lines = format_table(table).splitlines()
+    assert lines[1].rstrip().endswith("*") and not lines[2].rstrip().endswith("*")
+    assert lines[-1] == "* decided positive: the score reaches the tag's threshold"
+    assert "decided positive" not in format_table(table.iloc[1:])

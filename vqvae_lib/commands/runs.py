@@ -10,18 +10,18 @@ from pathlib import Path
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("runs", help="the runs in an outputs folder: steps done, test scores, when")
-    p.add_argument("--outputs", help="folder holding all runs (default: $VQVAE_KIT_OUTPUTS, "
-                                     "else ./outputs)")
+    p.add_argument("--outputs", help="folder holding all runs (default, as 'run' writes: "
+                                     "$VQVAE_KIT_OUTPUTS, else ./outputs, else the outputs/ "
+                                     "beside params/)")
     p.add_argument("--json", action="store_true", help="print the table as JSON")
     return p
 
 
 def main(args: argparse.Namespace) -> int:
-    import os
-
     from ..runs.runner import list_runs
+    from ..settings.params import default_runs_root
 
-    root = Path(args.outputs or os.environ.get("VQVAE_KIT_OUTPUTS") or "outputs").expanduser()
+    root = Path(args.outputs).expanduser() if args.outputs else default_runs_root()
     if not root.is_dir():
         print(f"error: {root}: no such outputs folder (pass --outputs DIR)", file=sys.stderr)
         return 2

@@ -54,6 +54,8 @@ def format_table(table: pd.DataFrame) -> str:
         chosen = set(row.tags)
         for tag, score in row.top:
             lines.append(f"  {score:6.3f}  {tag:<{width}}{'  *' if tag in chosen else ''}")
+    if any(len(tags) for tags in table["tags"]):
+        lines.append("* decided positive: the score reaches the tag's threshold")
     return "\n".join(lines)
 
 

@@ -280,7 +280,8 @@ def finish_step(run: Run) -> None:
 def list_runs(outputs_root: str | Path) -> pd.DataFrame:
     """One row per run folder under ``outputs_root``: ``run``, ``steps`` done (comma
     separated, pipeline order), test ``roc_auc_macro`` and ``pr_auc_macro`` (NaN before
-    evaluation) and ``finished`` (UTC time of its newest step record), newest first.
+    evaluation), ``finished`` (UTC time of its newest step record) and ``params`` (the
+    params file that made it, from ``params.json``), newest first.
 
     Read from the folders' step records alone, so it lists runs whose params files moved.
     """
@@ -304,11 +305,16 @@ def list_runs(outputs_root: str | Path) -> pd.DataFrame:
             test = json.loads(paths.metrics.read_text()).get("test", {})
         except (OSError, json.JSONDecodeError):
             pass
+        try:
+            made_by = json.loads(paths.params.read_text()).get("params_file", "")
+        except (OSError, json.JSONDecodeError, AttributeError):
+            made_by = ""
         rows.append({"run": folder.name, "steps": ",".join(done) or "-",
                      "test_roc_auc_macro": test.get("roc_auc_macro", float("nan")),
                      "test_pr_auc_macro": test.get("pr_auc_macro", float("nan")),
-                     "finished": finished.replace("T", " ").rstrip("Z")})
-    columns = ["run", "steps", "test_roc_auc_macro", "test_pr_auc_macro", "finished"]
+                     "finished": finished.replace("T", " ").rstrip("Z"),
+                     "params": made_by or "-"})
+    columns = ["run", "steps", "test_roc_auc_macro", "test_pr_auc_macro", "finished", "params"]
     table = pd.DataFrame(rows, columns=columns)
     return table.sort_values("finished", ascending=False, kind="stable").reset_index(drop=True)
 

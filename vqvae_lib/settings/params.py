@@ -242,6 +242,22 @@ def default_outputs_root(params_path: Path) -> Path:
     return Path.cwd() / "outputs"
 
 
+def default_runs_root() -> Path:
+    """Where ``vqvae-kit runs`` looks without ``--outputs``, as ``run`` writes by default:
+    ``$VQVAE_KIT_OUTPUTS`` if set; else ``./outputs``; else the ``outputs/`` beside the
+    ``params/`` folder of this folder or a parent, or of the kit's own checkout."""
+    env = os.environ.get(OUTPUTS_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    here = Path.cwd()
+    if (here / "outputs").is_dir():
+        return here / "outputs"
+    for folder in (*here.parents, Path(__file__).resolve().parents[2]):
+        if (folder / "params").is_dir() and (folder / "outputs").is_dir():
+            return folder / "outputs"
+    return here / "outputs"
+
+
 def run_location(params_path: Path, params: RunParams, outputs_root: str | os.PathLike | None = None
                  ) -> tuple[Path, Path]:
     """Where a run lives: ``(base_dir, outputs_root)``. ``base_dir`` is the folder that
