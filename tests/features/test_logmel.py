@@ -8,6 +8,7 @@ import soundfile as sf
 
 from vqvae_lib.features.logmel import (
     AudioError,
+    audio_seconds,
     clip_features,
     load_audio,
     log_mel,
@@ -98,7 +99,8 @@ def test_load_audio_any_rate_and_channels(tmp_path):
     ("text.mp3", b"not audio at all, just text\n" * 20, "not_audio"),
     ("broken.flac", "garble", "corrupt"),
 ])
-def test_unusable_files_raise_audio_error_with_a_reason(tmp_path, name, content, reason):
+def test_unusable_files_raise_audio_error_with_a_reason(tmp_path, capfd, name, content,
+                                                        reason):
     path = tmp_path / name
     if content == "garble":
         sf.write(path, music_like(1.0, 22050, 1), 22050)
@@ -111,6 +113,11 @@ def test_unusable_files_raise_audio_error_with_a_reason(tmp_path, name, content,
     with pytest.raises(AudioError) as err:
         load_audio(path)
     assert err.value.reason == reason
+    if reason != "corrupt":
+        assert audio_seconds(path) is None
+    # The decoder's own notes (libmpg123's "Note: Illegal Audio-MPEG-Header ...") stay
+    # off the terminal; the kit's one-line error is what the user sees.
+    assert "Note:" not in capfd.readouterr().err
 
 
 def test_mel_to_audio_gives_audio_of_the_right_length_rate_and_pitch():

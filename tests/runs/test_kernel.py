@@ -7,8 +7,13 @@ import nbformat
 import pytest
 import zmq
 
+from vqvae_lib.runs.kernel import (
+    KERNEL_NAME,
+    ensure_kernel,
+    kernel_config,
+    kernel_manager_class,
+)
 from vqvae_lib.runs.run import NOTEBOOKS_DIR
-from vqvae_lib.runs.runner import KERNEL_NAME, ensure_kernel, kernel_config
 
 
 def run_cell(kc, source: str) -> tuple[dict, list[dict]]:
@@ -63,3 +68,45 @@ def test_the_runner_asks_for_encrypted_kernel_sockets():
     spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
     assert "curve" in spec.metadata.get("supported_encryption", [])
     assert kernel_config().KernelManager.transport_encryption == "auto"
+
+
+@pytest.mark.parametrize("manager", ["runner", "jupyter_client"])
+def test_shutting_the_runners_kernel_down_does_not_interrupt_it(tmp_path, manager):
+    """jupyter_client interrupts a kernel before asking it to shut down; a SIGINT that lands
+    in a message handler prints ``KeyboardInterrupt caught in kernel.`` after a notebook
+    that succeeded. The runner's kernels are asked to shut down, not interrupted."""
+    import asyncio
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    cls = kernel_manager_class() if manager == "runner" else AsyncKernelManager
+    mark = tmp_path / "interrupted"
+    started = tmp_path / "started"
+    # Busy in a handler when the shutdown comes; a KeyboardInterrupt leaves a mark.
+    cell = ("import pathlib, time\n"
+            f"pathlib.Path({str(started)!r}).touch()\n"
+            "try:\n    time.sleep(20)\n"
+            f"except KeyboardInterrupt:\n    pathlib.Path({str(mark)!r}).touch()\n    raise")
+
+    async def run() -> None:
+        km = cls(kernel_name=KERNEL_NAME, config=kernel_config())
+        km.shutdown_wait_time = 2.0
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=120)
+            kc.execute(cell)
+            for _ in range(600):
+                if started.exists():
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel()
+
+    ensure_kernel()
+    asyncio.run(run())
+    assert started.exists()
+    assert mark.exists() == (manager == "jupyter_client")

@@ -15,6 +15,10 @@ frames need (plus a margin for the resampler's filter), resamples with the resam
 from __future__ import annotations
 
 import math
+import os
+import sys
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -120,6 +124,31 @@ def log_mel(y: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
 
 
 # -- audio -----------------------------------------------------------------------------
+_STDERR_LOCK = threading.Lock()
+
+
+@contextmanager
+def _decoder_notes_muted():
+    """Keep libsndfile's MPEG decoder (libmpg123) from printing its own ``Note: Illegal
+    Audio-MPEG-Header ...`` lines: it writes them to file descriptor 2 directly, past
+    Python. The kit reports such a file in one line of its own (``AudioError``)."""
+    fd = 2  # C's stderr, whatever Python's sys.stderr is now
+    with _STDERR_LOCK:
+        sys.stderr.flush()
+        try:
+            saved = os.dup(fd)
+        except OSError:  # no descriptor 2 at all (a detached process): nothing to mute
+            yield
+            return
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), fd)
+            try:
+                yield
+            finally:
+                os.dup2(saved, fd)
+                os.close(saved)
+
+
 def _classify_open_error(path: Path, exc: Exception) -> AudioError:
     with open(path, "rb") as fh:
         head = fh.read(4)
@@ -141,10 +170,11 @@ def _read(path: str | Path, sample_rate: int, max_seconds: float,
     if path.stat().st_size == 0:
         raise AudioError(path, "empty", "the file has 0 bytes")
     try:
-        fh = sf.SoundFile(str(path))
+        with _decoder_notes_muted():
+            fh = sf.SoundFile(str(path))
     except Exception as exc:  # libsndfile raises several types for a bad header
         raise _classify_open_error(path, exc) from None
-    with fh:
+    with fh, _decoder_notes_muted():
         sr_native = fh.samplerate
         # The same sample count librosa.load(duration=max_seconds) reads.
         limit = int(max_seconds * sr_native)
@@ -191,7 +221,8 @@ def audio_seconds(path: str | Path) -> float | None:
     """The length of an audio file in seconds from its header (no decoding), or None when
     the header does not say."""
     try:
-        info = sf.info(str(path))
+        with _decoder_notes_muted():
+            info = sf.info(str(path))
     except Exception:  # libsndfile raises several types; the decoder reports the file
         return None
     return info.frames / info.samplerate if info.samplerate and info.frames > 0 else None

@@ -3,6 +3,7 @@
 - ``run``: ``Run``, the step fingerprints, records and status.
 - ``runner``: executes the step notebooks with papermill, in order, skipping what is
   done; ``open_run`` for a notebook's first cell.
+- ``kernel``: the Jupyter kernel the runner starts, and its manager's settings.
 - ``seeds``: one params file run once per seed.
 - ``check``: a params file and its audio checked without heavy work.
 

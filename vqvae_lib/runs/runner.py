@@ -18,83 +18,28 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..settings.registry import STEP_NAMES, STEPS, RunPaths, get_step
 from ..utils import progress
 from ..utils.config import to_dict
+from .kernel import (
+    KERNEL_NAME,
+    ensure_kernel,
+    kernel_config,
+    kernel_env,
+    kernel_manager_class,
+    kernel_progress_mode,
+)
 from .run import NOTEBOOKS_DIR, Run, StepNotDone
 
 if TYPE_CHECKING:  # pandas loads only when runs are listed
     import pandas as pd
 
-KERNEL_NAME = "vqvae-kit"
 # Set in the kernels the runner starts: the runner records their step itself.
 RUNNER_ENV = "VQVAE_KIT_RUNNER"
-
-
-def ensure_kernel() -> str:
-    """Register this interpreter as the ``vqvae-kit`` Jupyter kernel inside its own
-    environment, so notebooks never run under another Python that happens to own the
-    name ``python3``. Returns the kernel name."""
-    from ipykernel.kernelspec import get_kernel_dict, install
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
-        # The metadata says what the kernel supports (transport encryption among it): a
-        # spec written by another ipykernel version is written again.
-        if (spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve()
-                and spec.metadata == get_kernel_dict()["metadata"]):
-            return KERNEL_NAME
-    except NoSuchKernel:
-        pass
-    install(kernel_name=KERNEL_NAME, display_name="Python (vqvae-kit)", prefix=sys.prefix)
-    return KERNEL_NAME
-
-
-def kernel_config() -> Any:
-    """The kernel manager's settings for the runner's kernels: CurveZMQ keys for the
-    kernel's sockets where pyzmq has CurveZMQ and the kernelspec declares support. The
-    kernel warns about plain-text TCP otherwise; the warning then stays, as it is true."""
-    import zmq
-    from jupyter_client.manager import KernelManager
-    from traitlets.config import Config
-
-    config = Config()
-    if zmq.has("curve") and KernelManager.class_traits().get("transport_encryption"):
-        config.KernelManager.transport_encryption = "auto"
-    return config
-
-
-def kernel_progress_mode(stream: Any = None) -> str:
-    """How the runner's kernels show progress (``vqvae_lib.utils.progress``): as it was asked
-    for in ``VQVAE_KIT_PROGRESS``, else a live bar when ``stream`` (default stderr, where
-    the kernels' output goes) is a terminal and plain lines otherwise. Never widgets: no
-    one sees the executed notebook while it runs."""
-    chosen = os.environ.get(progress.ENV, "").strip().lower()
-    if chosen in ("bar", "plain"):
-        return chosen
-    return progress.stream_mode(sys.stderr if stream is None else stream)
-
-
-@contextmanager
-def _kernel_env(**values: str) -> Iterator[None]:
-    # A kernel inherits the environment of the process that starts it; papermill offers
-    # no other way to give it variables.
-    before = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def notebook_parameters(run: Run) -> dict[str, str]:
@@ -176,11 +121,12 @@ def run_pipeline(params_path: str | Path, *, outputs_root: str | Path | None = N
         echo(f"> {step_name}: {source.name} -> {target}")
         t0 = time.time()
         try:
-            with _kernel_env(**{progress.ENV: kernel_progress_mode(), RUNNER_ENV: "1"}):
+            with kernel_env(**{progress.ENV: kernel_progress_mode(), RUNNER_ENV: "1"}):
                 pm.execute_notebook(str(source), str(target), parameters=parameters,
                                     kernel_name=kernel, cwd=str(NOTEBOOKS_DIR),
                                     progress_bar=False, stdout_file=sys.stdout,
-                                    stderr_file=sys.stderr, config=kernel_config())
+                                    stderr_file=sys.stderr, config=kernel_config(),
+                                    kernel_manager_class=kernel_manager_class())
         except PapermillExecutionError as exc:
             echo(f"x {step_name} failed in cell {exc.cell_index} ({exc.ename}): {exc.evalue}")
             echo(f"  the partial notebook is kept at {target}")
@@ -319,5 +265,6 @@ def list_runs(outputs_root: str | Path) -> pd.DataFrame:
     return table.sort_values("finished", ascending=False, kind="stable").reset_index(drop=True)
 
 
-__all__ = ["run_pipeline", "ensure_kernel", "kernel_config", "kernel_progress_mode", "summary",
+__all__ = ["run_pipeline", "KERNEL_NAME", "ensure_kernel", "kernel_config", "kernel_manager_class",
+           "kernel_progress_mode", "summary",
            "open_run", "list_runs", "STEPS"]
