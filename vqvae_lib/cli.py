@@ -36,7 +36,7 @@ from .commands import (
     runs,
     status,
 )
-from .utils.config import ConfigError
+from .utils.errors import KitError, describe_os_error
 
 # In the order ``--help`` lists them.
 COMMANDS = (run, status, prune, check, extract, predict, runs, evaluate, compare, report,
@@ -57,11 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except ConfigError as exc:
+    except (KitError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except OSError as exc:
+        said = describe_os_error(exc)
+        if said is None:
+            raise
+        print(f"error: {said}", file=sys.stderr)
         return 2
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from vqvae_lib.evaluation import baselines
 from vqvae_lib.evaluation.metrics import METRIC_KEYS
+from vqvae_lib.features.layout import STATUS_CODE
 from vqvae_lib.features.store import FeatureStore
 from vqvae_lib.steps import evaluate
 
@@ -39,6 +40,8 @@ def feature_folder(folder: Path, shuffled: bool = False, seed: int = 0) -> Path:
         stored = np.zeros((n + 1, N_MELS, FRAMES), dtype=np.float16)
         stored[1:] = x
         np.save(folder / f"{split}.npy", stored)
+        np.save(folder / f"{split}_status.npy",
+                np.array([STATUS_CODE["too_short"]] + [STATUS_CODE["ok"]] * n, np.uint8))
         index.append({"split": split, "row": 0, "id": f"{split}-failed", "path": "", "tags": "",
                       "status": "too_short", "message": "shorter than the clip"})
         for i in range(n):

@@ -1,5 +1,5 @@
 """``vqvae-kit status PARAMS``: where each step of a run stands (done, stale, never,
-reused) and why.
+broken, reused) and why.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from ..settings.registry import STEP_NAMES
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="where each step of a run stands: done, stale, never, "
-                                      "reused, and why")
+                                      "broken, reused, and why")
     p.add_argument("params")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--outputs", help="folder holding all runs")
@@ -34,7 +34,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"run {run.params.name} ({run.dir})")
     for st in statuses:
         line = f"  {st.step:<22} {st.state:<6}"
-        if st.state in ("done", "stale") and st.finished:
+        if st.state in ("done", "stale", "broken") and st.finished:
             line += f" ran {st.finished}, {st.seconds:.0f} s, fingerprint {st.fingerprint}"
         if st.why:
             line += f" | {'; '.join(st.why)}"

@@ -13,6 +13,8 @@ Layout of a feature folder::
                             (``ExtractReport``)
     extract_settings.json   what decides the result (features, clip list, shard)
     failures.jsonl          one line per failed clip, appended as they happen
+    checksums.json          size, mtime and sha256 of tags, index and arrays, checked
+                            whenever a step opens the folder (``checksums``)
     DONE                    written last
     shards/<i>/             shard ``i`` of a sharded run: this same layout over its rows
     incoming/               arrays being rebuilt while rows move (a re-run on an edited
@@ -40,11 +42,13 @@ INDEX_FILE = "index.csv"
 REPORT_FILE = "extract_report.json"
 SETTINGS_FILE = "extract_settings.json"
 FAILURES_FILE = "failures.jsonl"
+CHECKSUMS_FILE = "checksums.json"
 DONE_FILE = "DONE"
 SHARDS_DIR = "shards"
 INCOMING_DIR = "incoming"
 # The single files of a folder (the per-split arrays are named by the functions below).
-LAYOUT_FILES = (TAGS_FILE, INDEX_FILE, REPORT_FILE, SETTINGS_FILE, FAILURES_FILE, DONE_FILE)
+LAYOUT_FILES = (TAGS_FILE, INDEX_FILE, REPORT_FILE, SETTINGS_FILE, FAILURES_FILE,
+                CHECKSUMS_FILE, DONE_FILE)
 
 # Status code = position here, as stored in <split>_status.npy. Spelled out rather than
 # built from ``features.FAILURE_REASONS``: the codes are part of the file format, so
@@ -256,7 +260,8 @@ def clear_folder(folder: Path) -> None:
             (folder / name).unlink(missing_ok=True)
 
 
-__all__ = ["DONE_FILE", "ExtractReport", "FAILURES_FILE", "FORMAT_VERSION", "Failure",
+__all__ = ["CHECKSUMS_FILE", "DONE_FILE", "ExtractReport", "FAILURES_FILE", "FORMAT_VERSION",
+           "Failure",
            "INDEX_COLUMNS", "INDEX_DTYPES", "INDEX_FILE", "LAYOUT_FILES", "PLAN_COLUMNS",
            "REPORT_FILE", "SETTINGS_FILE", "SHARDS_DIR", "STATUS_CODE", "STATUS_NAMES",
            "SplitCount", "TAGS_FILE", "features_file", "read_failures", "read_index",

@@ -16,15 +16,8 @@ import torch
 from torch.utils.data import Dataset
 
 from ..datasets.cliptable import SPLITS
-from .layout import (
-    INDEX_DTYPES,
-    INDEX_FILE,
-    REPORT_FILE,
-    SETTINGS_FILE,
-    TAGS_FILE,
-    features_file,
-    require_done,
-)
+from .checksums import FeatureFolderError, verify_folder
+from .layout import REPORT_FILE, SETTINGS_FILE, features_file, require_done
 
 
 class FeatureSplit(Dataset):
@@ -89,13 +82,15 @@ class FeatureStore:
 
     Raises:
         FileNotFoundError: the folder is missing or its extraction has not finished.
+        FeatureFolderError: its files changed since extraction or disagree with each
+            other (``checksums.verify_folder``); the message names the file and the fix.
     """
 
     def __init__(self, folder: str | Path):
         self.folder = require_done(folder)
-        self.tags: list[str] = (self.folder / TAGS_FILE).read_text().splitlines()
-        self.index: pd.DataFrame = pd.read_csv(self.folder / INDEX_FILE, dtype=INDEX_DTYPES,
-                                               keep_default_na=False)
+        self.tags: list[str]
+        self.index: pd.DataFrame
+        self.tags, self.index = verify_folder(self.folder)
         # Kept raw: hand-made folders (tests, older kits) may hold a partial report.
         self.report: dict = json.loads((self.folder / REPORT_FILE).read_text())
         settings = self.folder / SETTINGS_FILE
@@ -120,4 +115,4 @@ class FeatureStore:
                             rows["id"].tolist(), labels)
 
 
-__all__ = ["FeatureSplit", "FeatureStore", "require_done"]
+__all__ = ["FeatureFolderError", "FeatureSplit", "FeatureStore", "require_done"]

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from ..utils.errors import KitError
 from ..utils.provenance import describe_changes
 
 
@@ -29,6 +30,10 @@ def save_checkpoint(state: dict[str, Any], path: Path) -> None:
     os.replace(tmp, path)
 
 
+class CheckpointError(KitError, RuntimeError):
+    """A checkpoint file that cannot be read (cut short, overwritten, not a checkpoint)."""
+
+
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint written by ``save_checkpoint`` (tensors and plain data only)."""
     path = Path(path)
@@ -37,7 +42,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
-        raise RuntimeError(f"checkpoint {path} could not be read ({exc}); delete it to start "
+        raise CheckpointError(f"checkpoint {path} could not be read ({exc}); delete it to start "
                            "over, or restore it from a copy") from exc
 
 

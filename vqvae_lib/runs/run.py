@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -35,42 +34,21 @@ from ..utils.provenance import (
     library_hashes,
     notebook_source_sha256,
 )
+from .products import (
+    checkpoint_problem,
+    features_digest,
+    problems,
+    products_digest,
+    record_products,
+    unreadable,
+)
+from .state import StepNotDone, StepStatus
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def _sha(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-class StepNotDone(RuntimeError):
-    """A step's inputs are not there yet; the message says which command makes them."""
-
-
-@dataclass
-class StepStatus:
-    """Where one step of a run stands (``vqvae-kit status``).
-
-    Args:
-        step: the step's name.
-        state: ``done`` (up to date), ``stale`` (``run`` will redo it), ``never`` (not
-            run yet, or interrupted) or ``reused`` (another run's outputs are read).
-        why: what changed since it ran (stale), what is left of an interrupted run
-            (never), or which run it reuses.
-        fingerprint: the current fingerprint.
-        finished, seconds: when the recorded run ended (UTC) and how long it took.
-        library_changed: ``vqvae_lib`` files edited since the step ran.
-        reused_from: the run whose outputs are read.
-    """
-
-    step: str
-    state: str
-    why: list[str] = field(default_factory=list)
-    fingerprint: str | None = None
-    finished: str | None = None
-    seconds: float | None = None
-    library_changed: list[str] = field(default_factory=list)
-    reused_from: str | None = None
 
 
 class Run:
@@ -167,7 +145,7 @@ class Run:
         change can be named."""
         if step in self.reused:
             return self.reused[step].fingerprint_parts(step)
-        if step in self._parts:
+        if step in self._parts:  # only extraction's: the others read records that change
             return self._parts[step]
         s = get_step(step)
         params = to_dict(self.params)
@@ -188,22 +166,29 @@ class Run:
             src = Path(self.params.pretrain.checkpoint)
             src = src if src.is_absolute() else self.base_dir / src
             parts["checkpoint_file"] = file_sha256(src)[:16] if src.exists() else "missing"
-        self._parts[step] = parts
+        if step == "extract":
+            self._parts[step] = parts
         return parts
 
     def _upstream(self, need: str, step: str) -> str:
         """What ``step`` reads of ``need``: for extraction, the identity of the features
-        it reads (settings, clips, audio, and labels where it uses them), not the
-        extraction notebook; for other steps, their fingerprint."""
+        it reads (settings, clips, audio, labels where it uses them, and the arrays'
+        checksums), not the extraction notebook; for other steps, their fingerprint and
+        the hashes of the products they recorded."""
         if need != "extract":
-            return self.fingerprint(need)
+            products = (self.read_record(need) or {}).get("products")
+            fingerprint = self.fingerprint(need)
+            return _sha({"fingerprint": fingerprint, "products": products_digest(products)}
+                        ) if products else fingerprint
         owner = self.owner("extract")
         role, labels = READS_FEATURES[step]
         role = owner.feature_role(role)
         data = dict(owner.fingerprint_parts("extract")["data"].get(role, {}))
         if not labels:
             data.pop("labels", None)
-        return _sha({"features": to_dict(owner.params.features), "data": data})
+        identity = {"features": to_dict(owner.params.features), "data": data}
+        contents = features_digest(owner.paths.features / role)
+        return _sha({**identity, "contents": contents} if contents else identity)
 
     def fingerprint(self, step: str) -> str:
         """Hash of ``fingerprint_parts(step)``: equal fingerprints, equal results."""
@@ -233,11 +218,9 @@ class Run:
             return None
 
     def is_done(self, step: str) -> bool:
-        """True when ``step`` finished with the current fingerprint and its outputs exist."""
-        owner = self.owner(step)
-        rec = self.read_record(step)
-        return rec is not None and rec.get("fingerprint") == owner.fingerprint(step) and all(
-            (owner.dir / o).exists() for o in get_step(step).outputs)
+        """True when ``step`` finished with the current fingerprint, and its files are
+        there and agree (``status`` says ``done``)."""
+        return self.owner(step).status(step).state == "done"
 
     def mark_done(self, step: str, seconds: float) -> None:
         """Write ``.steps/<step>.json``: the fingerprint and what it was made of, when and
@@ -247,6 +230,7 @@ class Run:
         record = {"step": step, "fingerprint": self.fingerprint(step),
                   "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                   "seconds": round(seconds, 2), "parts": self.fingerprint_parts(step),
+                  "products": record_products(self.dir, step),
                   "library": library_hashes(), **environment()}
         tmp = f.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, indent=2, default=str))
@@ -276,10 +260,18 @@ class Run:
                               inner.seconds, inner.library_changed, owner.params.name)
         current = self.fingerprint(step)
         rec = self.read_record(step)
+        last = self.paths.checkpoint(step, "last")
+        if rec is None and last.exists() and (why := checkpoint_problem(last)):
+            return StepStatus(step, "broken", [f"{step}/last.pt cannot be read ({why}): run "
+                                               "sets it aside and starts the step over"], current)
         if rec is None:
             return StepStatus(step, "never", self._partial(step), current)
         done = StepStatus(step, "done", [], current, rec.get("finished"), rec.get("seconds"),
                           changed_files(rec.get("library")))
+        if broken := unreadable(self.dir, step):
+            done.state, done.why = "broken", [*broken, "run sets the step's files aside and "
+                                                       "redoes it"]
+            return done
         if rec.get("fingerprint") != current:
             done.state = "stale"
             done.why = (describe_changes(rec["parts"], self.fingerprint_parts(step))
@@ -288,9 +280,11 @@ class Run:
                 done.why = [w for w in done.why if not w.startswith("data")]
                 done.why += self._data_changes()
         missing = [o for o in get_step(step).outputs if not (self.dir / o).exists()]
-        if missing:
+        found = [f"outputs missing: {', '.join(missing)}"] if missing else problems(
+            self.dir, step, rec)
+        if found:
             done.state = "stale"
-            done.why.append(f"outputs missing: {', '.join(missing)}")
+            done.why += found
         return done
 
     def _partial(self, step: str) -> list[str]:

@@ -33,6 +33,7 @@ from .kernel import (
     kernel_manager_class,
     kernel_progress_mode,
 )
+from .lock import LOCK_HOLDER_ENV, RunLock
 from .run import NOTEBOOKS_DIR, Run, StepNotDone
 
 if TYPE_CHECKING:  # pandas loads only when runs are listed
@@ -73,10 +74,10 @@ def run_pipeline(params_path: str | Path, *, outputs_root: str | Path | None = N
         start, stop: first and last step to consider (by name).
         force: re-run the selected steps even when they are up to date.
         echo: where progress lines go.
-    """
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
 
+    Raises:
+        RunLocked: another process is writing the run folder (``lock``).
+    """
     run = Run(params_path, outputs_root)
     if run.params_path in _seen:
         raise ValueError(f"{run.params_path}: 'reuse' forms a loop")
@@ -89,6 +90,16 @@ def run_pipeline(params_path: str | Path, *, outputs_root: str | Path | None = N
                                 echo=echo, _seen=_seen + (run.params_path,))
             if code != 0:
                 return code
+    with RunLock(run.dir, f"vqvae-kit run {run.params_path}"):
+        return _run_steps(run, selected, force, echo)
+
+
+def _run_steps(run: Run, selected: list[str], force: bool,
+               echo: Callable[[str], None]) -> int:
+    """The body of ``run_pipeline``, under the run folder's lock."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
     run.write_params()
     kernel = None
     for step_name in selected:
@@ -109,7 +120,7 @@ def run_pipeline(params_path: str | Path, *, outputs_root: str | Path | None = N
                      f"({', '.join(status.library_changed)}); kept. To redo it: "
                      f"vqvae-kit run {run.params_path} --force --from {step_name}")
             continue
-        if status.state == "stale":
+        if status.state in ("stale", "broken"):
             echo(f"~ {step_name}: runs again: {'; '.join(status.why)}")
         _set_aside(run, step_name, status, force, echo)
         kernel = kernel or ensure_kernel()
@@ -121,7 +132,8 @@ def run_pipeline(params_path: str | Path, *, outputs_root: str | Path | None = N
         echo(f"> {step_name}: {source.name} -> {target}")
         t0 = time.time()
         try:
-            with kernel_env(**{progress.ENV: kernel_progress_mode(), RUNNER_ENV: "1"}):
+            with kernel_env(**{progress.ENV: kernel_progress_mode(), RUNNER_ENV: "1",
+                               LOCK_HOLDER_ENV: str(os.getpid())}):
                 pm.execute_notebook(str(source), str(target), parameters=parameters,
                                     kernel_name=kernel, cwd=str(NOTEBOOKS_DIR),
                                     progress_bar=False, stdout_file=sys.stdout,
@@ -153,7 +165,7 @@ def _set_aside(run: Run, step: str, status, force: bool, echo: Callable[[str], N
         reason = "other feature settings"
     elif force:
         reason = "--force"
-    elif record is not None:
+    elif status.state == "broken" or record is not None:
         reason = "; ".join(status.why) or "its fingerprint changed"
     else:
         return  # never finished: a partial run resumes, or its step starts over itself
@@ -200,6 +212,9 @@ def open_run(params_file: str, outputs_root: str = "", step: str | None = None,
                     raise StepNotDone(f"could not prepare the inputs of {step!r} (exit {code})")
             run = Run(run.params_path, run.outputs_root)
             run.require(step)
+    if step is not None:
+        # Held until finish_step, or until the kernel stops.
+        RunLock(run.dir, f"notebook {get_step(step).notebook} ({run.params_path})").hold()
     run.write_params()
     if step is not None:
         run.opened = (step, time.time())
@@ -220,6 +235,7 @@ def finish_step(run: Run) -> None:
     if missing:
         raise StepNotDone(f"step {step!r} did not write {missing}; not recorded as done")
     run.mark_done(step, time.time() - started)
+    RunLock(run.dir).release()
     print(f"recorded: {step} done for run {run.params.name!r} ({run.done_file(step)})")
 
 

@@ -28,6 +28,7 @@ class RunPaths:
 
     PARAMS: ClassVar[str] = "params.json"
     RECORDS: ClassVar[str] = ".steps"
+    LOCK: ClassVar[str] = ".lock"
     PREVIOUS: ClassVar[str] = "previous"
     DATA: ClassVar[str] = "data"
     FEATURES: ClassVar[str] = "features"
@@ -160,6 +161,9 @@ class Step:
         outputs: files or folders, relative to the run folder, that exist once it is done.
         files: everything the step writes (glob patterns allowed): what moves to
             ``previous/`` when the step runs again from scratch.
+        products: the files later steps read (glob patterns allowed). Their hashes go in
+            the step's record, and into the fingerprints of the steps that read them, so
+            that redoing a step makes everything downstream stale.
     """
 
     name: str
@@ -168,30 +172,37 @@ class Step:
     config_keys: tuple[str, ...]
     outputs: tuple[str, ...]
     files: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
 
 
 _P = RunPaths
 STEPS: tuple[Step, ...] = (
     Step("extract", "01_extract.ipynb", (), ("data", "features"), (_P.FEATURES,),
-         (_P.FEATURES, _P.figure_name("tag_frequency"), _P.figure_name("mels"))),
+         (_P.FEATURES, _P.figure_name("tag_frequency"), _P.figure_name("mels")),
+         (f"{_P.FEATURES}/*/checksums.json",)),
     Step("pretrain", "02_pretrain.ipynb", ("extract",), ("seed", "vqvae", "pretrain"),
          (_P.checkpoint_name("pretrain"), _P.PRETRAIN_LOG),
-         (_P.PRETRAIN_DIR, _P.PRETRAIN_LOG, _P.figure_name("pretrain_*"))),
+         (_P.PRETRAIN_DIR, _P.PRETRAIN_LOG, _P.figure_name("pretrain_*")),
+         (_P.checkpoint_name("pretrain"),)),
     Step("reconstruct_visualize", "03_reconstruct_visualize.ipynb", ("extract", "pretrain"),
          ("inspect",), (_P.INSPECT, _P.FIGURES),
          (_P.INSPECT, _P.AUDIO, _P.figure_name("reconstructions"), _P.figure_name("recon_error"),
           _P.figure_name("codebook_*"), _P.figure_name("code_map"),
-          _P.figure_name("code_tag_lift"))),
+          _P.figure_name("code_tag_lift")),
+         (_P.INSPECT,)),
     Step("tag", "04_tag.ipynb", ("extract", "pretrain"), ("seed", "tag"),
          (_P.split_name(_P.PREDICTIONS, "validation"), _P.split_name(_P.PREDICTIONS, "test"),
           _P.TAGS, _P.split_name(_P.CLIP_IDS, "validation"), _P.split_name(_P.CLIP_IDS, "test"),
           _P.checkpoint_name("tag")),
          (_P.TAG_DIR, _P.TAG_LOG, _P.split_name(_P.PREDICTIONS, "*"),
           _P.split_name(_P.GROUNDTRUTH, "*"), _P.split_name(_P.CLIP_IDS, "*"), _P.TAGS,
-          _P.figure_name("tag_curves"))),
+          _P.figure_name("tag_curves")),
+         (_P.checkpoint_name("tag"), _P.split_name(_P.PREDICTIONS, "*"),
+          _P.split_name(_P.GROUNDTRUTH, "*"), _P.split_name(_P.CLIP_IDS, "*"), _P.TAGS)),
     Step("evaluate", "05_evaluate.ipynb", ("tag",), (), (_P.METRICS, _P.PER_TAG),
          (_P.METRICS, _P.PER_TAG, _P.DECISIONS, _P.figure_name("per_tag"),
-          _P.figure_name("pr_curves"))),
+          _P.figure_name("pr_curves")),
+         (_P.METRICS, _P.PER_TAG, _P.DECISIONS)),
 )
 STEP_NAMES: tuple[str, ...] = tuple(s.name for s in STEPS)
 STEP_BY_NAME = {s.name: s for s in STEPS}
@@ -199,7 +210,7 @@ STEP_BY_NAME = {s.name: s for s in STEPS}
 # the audio, so relabelling clips leaves a pretrained VQ-VAE valid.
 READS_FEATURES = {"pretrain": ("pretrain", False), "reconstruct_visualize": ("pretrain", True),
                   "tag": ("tag", True)}
-STATES = ("done", "stale", "never", "reused")
+STATES = ("done", "stale", "never", "broken", "reused")
 
 
 def get_step(name: str) -> Step:

@@ -1,9 +1,7 @@
 """Step 01: every clip of a clip table -> one float16 log-mel matrix, resumably.
 
-The files of a feature folder are described in ``feature_layout``; the planning (which
-rows to extract, which keep their features) is in ``extract_plan``; the process pool
-that decodes the audio is in ``extract_pool``. This module runs the step and merges
-shards.
+A feature folder's files are in ``features.layout``, the planning in ``features.plan``,
+the decoding pool in ``features.pool``; this module runs the step and merges shards.
 
 Resuming: the status arrays are memory-mapped, so a row marked done is on disk even when
 the process is killed; a new call skips those rows.
@@ -31,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..datasets.cliptable import SPLITS, ClipTable
+from ..features.checksums import write_checksums
 from ..features.layout import (
     DONE_FILE,
     FAILURES_FILE,
@@ -70,10 +69,10 @@ from ..features.pool import run_jobs
 from ..settings.features import FeatureConfig
 from ..utils.progress import progress_bar
 
-# The status codes are spelled out in feature_layout (they are a file format): a reason
+# The status codes are spelled out in features.layout (they are a file format): a reason
 # added to features must get a code there before a failure of that kind can be stored.
 if set(FAILURE_REASONS) - set(STATUS_CODE):
-    raise ImportError(f"feature_layout.STATUS_NAMES lacks the failure reasons "
+    raise ImportError(f"features.layout.STATUS_NAMES lacks the failure reasons "
                       f"{sorted(set(FAILURE_REASONS) - set(STATUS_CODE))}")
 
 FLUSH_SECONDS = 2.0
@@ -83,8 +82,8 @@ def _finish(folder: Path, plan: dict[str, pd.DataFrame], statuses: dict[str, np.
             failures: dict[tuple[str, int], dict], config: dict, seconds: float,
             kept: int | None = None, extracted: int | None = None,
             shard: tuple[int, int] | None = None) -> ExtractReport:
-    """Write index.csv, extract_report.json and DONE; return the report. ``statuses``:
-    split -> uint8 ``[N_split]`` status codes, none of them pending."""
+    """Write index.csv, extract_report.json, checksums.json and DONE; return the report.
+    ``statuses``: split -> uint8 ``[N_split]`` status codes, none of them pending."""
     frames = []
     for split in SPLITS:
         df = plan[split].copy()
@@ -109,6 +108,7 @@ def _finish(folder: Path, plan: dict[str, pd.DataFrame], statuses: dict[str, np.
         config=config, seconds=round(seconds, 3), kept=kept, extracted=extracted,
         shard=shard)
     write_atomic(folder / REPORT_FILE, json.dumps(report.to_json(), indent=2))
+    write_checksums(folder)
     (folder / DONE_FILE).write_text(time.strftime("%Y-%m-%dT%H:%M:%S") + "\n")
     return report
 
@@ -177,8 +177,9 @@ def extract_features(table: ClipTable, cfg: FeatureConfig, out_dir: str | Path,
             swapped.append(split)
     if swapped:
         # Crash-safe order: once a split's old status file is gone none of its rows counts
-        # as done, so a kill between these lines costs time, never wrong features.
-        for split in SPLITS:
+        # as done, so a kill between these lines costs time, never wrong features. Only
+        # the splits whose rows move: the others' status arrays are open, and stay valid.
+        for split in swapped:
             (folder / status_file(split)).unlink(missing_ok=True)
     write_atomic(folder / SETTINGS_FILE, json.dumps(settings, indent=2))
     (folder / TAGS_FILE).write_text("".join(f"{t}\n" for t in table.tags))

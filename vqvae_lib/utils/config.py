@@ -13,10 +13,12 @@ import types
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
+from .errors import KitError
+
 T = TypeVar("T")
 
 
-class ConfigError(ValueError):
+class ConfigError(KitError, ValueError):
     """A params value is unknown, missing or invalid; the message names file and key.
 
     ``key`` is the dotted path of an unknown key (``pretrain.epochz``), so the loader can

@@ -29,6 +29,27 @@ def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def file_state(path: str | Path) -> dict[str, object]:
+    """What identifies a file's bytes: ``{"size", "mtime_ns", "sha256"}``."""
+    st = Path(path).stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": file_sha256(path)}
+
+
+def file_changed(path: str | Path, state: dict) -> str | None:
+    """Why ``path`` is no longer the file ``file_state`` described (``"missing"``, ``"size"``
+    or ``"content"``), or None. Cheap when nothing changed: the bytes are hashed only
+    when the modification time differs (a copy without kept times, or an edit)."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return "missing"
+    if st.st_size != state.get("size"):
+        return "size"
+    if st.st_mtime_ns == state.get("mtime_ns"):
+        return None
+    return None if file_sha256(path) == state.get("sha256") else "content"
+
+
 def notebook_source_sha256(path: str | Path) -> str:
     """sha256 hex digest of what a notebook does: each cell's kind and source, and for the
     cell tagged ``parameters`` only the names it sets (papermill replaces their values).
@@ -172,5 +193,5 @@ def environment() -> dict[str, object]:
             "versions": {name: _version(name) for name in VERSIONED}}
 
 
-__all__ = ["changed_files", "describe_changes", "environment", "file_sha256", "git_state",
-           "library_hashes"]
+__all__ = ["changed_files", "describe_changes", "environment", "file_changed", "file_sha256",
+           "file_state", "git_state", "library_hashes"]
