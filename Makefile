@@ -29,7 +29,7 @@ lint: setup  ## ruff: pyflakes, import order, line length 100, pyupgrade (pyproj
 	$(BIN)/ruff check .
 
 test: setup lint  ## lint, then library tests and nbval on the five notebooks (tiny defaults)
-	$(BIN)/python -m pytest $(PYTEST_FLAGS) tests notebooks \
+	VQVAE_KIT_HEADLESS=1 $(BIN)/python -m pytest $(PYTEST_FLAGS) tests notebooks \
 	    --nbval-lax --nbval-current-env --nbval-cell-timeout=600
 
 lab: setup  ## JupyterLab at the repository root (notebooks/ and outputs/) with this kernel

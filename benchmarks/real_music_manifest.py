@@ -2,12 +2,18 @@
 
 The kit's demo set is synthetic; this script builds one from real recordings, with
 nothing but Debian's archive: the music packages of a few free games (each one's licence
-checked in its ``debian/copyright``, noted in ``SOURCES``). Each package is fetched with
-``apt-get download`` and unpacked with ``dpkg-deb -x`` under ``OUT_DIR`` (never installed),
-its music tracks (the files under its music folders, at least ``MIN_TRACK_S`` long) are
-cut into non-overlapping segments of ``--seconds``, the remainder shorter than one
-segment dropped, and up to ``--clips`` segments are written as FLAC (lossless over the
-decoded source, at its sample rate and channels) with a manifest for the kit.
+checked in its ``debian/copyright``, noted in its ``Source``). Settings tuned on one set of
+soundtracks need checking on music they were not tuned on, so there are two disjoint sets
+(``--set``, in ``SETS``): ``first`` (the default, ``SOURCES``: Wesnoth, Warzone 2100,
+SuperTux, Hedgewars, Nexuiz, MegaGlest, FreedroidRPG) and ``second`` (``SECOND_SOURCES``:
+Naev, Widelands, SuperTuxKart, Lugaru): no package in both, and no music file of one
+in the other. Each package is fetched with ``apt-get download`` and unpacked with
+``dpkg-deb -x`` under ``OUT_DIR`` (never installed), its music tracks (the files under
+its music folders, at least ``MIN_TRACK_S`` long, a file whose bytes repeat an earlier
+one's left out) are cut into non-overlapping segments of ``--seconds``, the remainder
+shorter than one segment dropped, and up to ``--clips`` segments are written as FLAC
+(lossless over the decoded source, at its sample rate and channels) with a manifest for
+the kit.
 
 Tags, all read from metadata that ships with the music, none invented:
 
@@ -15,9 +21,10 @@ Tags, all read from metadata that ships with the music, none invented:
 - the game's genre, from the Debian tags (debtags ``game::*``) of the game's own
   package as ``apt-cache show`` gives them: ``strategy-game``, ``arcade-game``, ...;
 - ``artist-<name>``: the ARTIST Vorbis comment of the file (spelling unified by
-  ``ARTIST_ALIASES`` where one composer signs three ways);
-- ``genre-<name>``: the GENRE Vorbis comment, except values true of every track here
-  (``GENERIC_GENRES``: "soundtrack", "game music", ...).
+  ``ARTIST_ALIASES`` where one composer signs three ways, or a duo in two orders);
+- ``genre-<name>``: the GENRE Vorbis comment (spelling unified by ``GENRE_ALIASES``),
+  except values true of every track here (``GENERIC_GENRES``: "soundtrack", "game
+  music", ...).
 
 A tag is kept when at least ``--min-tag-clips`` of the chosen clips carry it and it does
 not mark nearly the same clips as a tag kept before it, in the order above (Jaccard index
@@ -32,18 +39,22 @@ two; ``split`` is left empty for it to draw.
 With more segments than ``--clips``, the clips are shared out evenly over the sources (a
 source with fewer segments gives all it has, the rest goes to the others), and within a
 source spread round-robin over its tracks, each track's segments in a seeded random
-order: as many different tracks as the budget allows.
+order: as many different tracks as the budget allows. A source with fewer segments than
+``--min-tag-clips`` is skipped with a note: its own tag could not be kept, and its clips
+would carry no tag at all.
 
 Writes under ``OUT_DIR``: ``debs/`` and ``pkgs/`` (the packages, reused on a re-run),
 ``clips/<source>/<track>_<k>.flac``, ``manifest.csv`` (``id,path,tags,split,group``, paths
 relative to it), ``tracks.csv`` (package, file, artist, title and licence of each track
 used, for attribution) and ``licenses/<package>.copyright``. Prints clips per tag and per
 source, hours of audio, and the packages with their licences. A package over
-``--max-package-mb`` or without music is skipped with a note; one that cannot be
-downloaded makes the script exit 1 after it has built the set from the others.
+``--max-package-mb``, without music, or with too little of it is skipped with a note; one
+that cannot be downloaded makes the script exit 1 after it has built the set from the
+others.
 
     python benchmarks/real_music_manifest.py OUT_DIR
     python benchmarks/real_music_manifest.py OUT_DIR --clips 600 --seconds 30 --seed 0
+    python benchmarks/real_music_manifest.py OUT_DIR_2 --set second
 """
 
 from __future__ import annotations
@@ -51,6 +62,7 @@ from __future__ import annotations
 import argparse
 import csv
 import fnmatch
+import hashlib
 import re
 import shutil
 import subprocess
@@ -118,9 +130,38 @@ SOURCES = (
            "GPL-2+ (Files: *)"),
 )
 
+# The second set: other games, other composers, to check settings tuned on the first.
+SECOND_SOURCES = (
+    Source("naev", "naev-data", "naev",
+           ("usr/share/naev/dat/snd/music/*.ogg",),
+           "by file (Files: ./dat/snd/music/...): GPL-2+ (Vega Strike), GPL-3 or CC-BY-3.0 "
+           "(Nikola Whallon), CC-BY-3.0 (Zeropage), CC-BY-SA-3.0 (Askyel); "
+           "the others GPL-3+ (Files: *)"),
+    Source("widelands", "widelands-data", "widelands",
+           ("usr/share/games/widelands/data/music/*.ogg",),
+           "GPL-2+ (Files: *); ingame_24-26 CC-BY-SA-3.0 (Files: data/music/ingame_2[4-6].ogg)"),
+    # Only data/music: the tracks' own folders (data/tracks/*/) hold a piece from
+    # SuperTux, which is in the first set, among sound effects.
+    Source("supertuxkart", "supertuxkart-data", "supertuxkart",
+           ("usr/share/games/supertuxkart/data/music/*.ogg",),
+           "by file (Files: data/music/...): CC-BY-SA-3.0, Boom_boom_boom and alien_signal "
+           "CC-BY-SA-4.0, klabauter_dance GPL; cocoa_river, Penguin_Party, snowmountain, "
+           "theGreatFair, not listed, GPL-3+ (Files: *)",
+           # The faster takes the game plays on the last lap: the same pieces again.
+           exclude=("*_fast.ogg", "*/farm_f.ogg")),
+    # Five loops of 28-64 s: one reaches MIN_TRACK_S, too little for a tag of its own.
+    Source("lugaru", "lugaru-data", "lugaru",
+           ("usr/share/games/lugaru/Sounds/Music*.ogg",),
+           "CC-BY-SA-3.0 (Files: Data/*)"),
+)
+SETS = {"first": SOURCES, "second": SECOND_SOURCES}
+
 MIN_TRACK_S = 45.0  # shorter files in music folders are stingers (victory, defeat)
-MAX_PACKAGE_MB = 400.0
-ARTIST_ALIASES = {"gerd (elysis) raudenbusch": "elysis", "www.elysis.de": "elysis"}
+MAX_PACKAGE_MB = 700.0  # supertuxkart-data, music among all its tracks, is 628 MB
+ARTIST_ALIASES = {"gerd (elysis) raudenbusch": "elysis", "www.elysis.de": "elysis",
+                  "chris leutwyler & max freeman": "max freeman & chris leutwyler",
+                  "klaus halfmann aka hasi50": "klaus halfmann"}
+GENRE_ALIASES = {"trash metal": "thrash metal"}  # one composer's three Widelands tracks
 GENERIC_GENRES = {"soundtrack", "game soundtrack", "game music", "game"}
 SAME_CLIPS = 0.9  # Jaccard index from which two tags count as one
 # A remake or an earlier take of a piece ends in one of these; it joins the piece's group.
@@ -255,13 +296,23 @@ def _slug(value: str) -> str:
 
 
 def find_tracks(source: Source, root: Path) -> list[Track]:
-    """The music files of one unpacked package, ``MIN_TRACK_S`` or longer, by path."""
+    """The music files of one unpacked package, ``MIN_TRACK_S`` or longer, by path.
+
+    A file with the same bytes as one before it is left out: a package may ship a piece
+    twice under two names (Widelands' menu theme is also ``ingame_14``), and the two
+    would sit in different groups, one recording on both sides of a split.
+    """
     paths = sorted({p for g in source.music for p in root.glob(g) if p.is_file()})
     tracks = []
+    seen: set[str] = set()
     for path in paths:
         rel = path.relative_to(root).as_posix()
         if any(fnmatch.fnmatch(rel, g) for g in source.exclude):
             continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest in seen:
+            continue
+        seen.add(digest)
         with sf.SoundFile(path) as fh:
             meta = fh.copy_metadata()
             track = Track(source, path, rel, path.stem, fh.samplerate, fh.frames,
@@ -285,6 +336,7 @@ def candidate_tags(track: Track, genres: list[str]) -> list[str]:
     if artist:
         tags.append("artist-" + _slug(ARTIST_ALIASES.get(artist, artist)))
     genre = _norm(track.genre)
+    genre = GENRE_ALIASES.get(genre, genre)
     if genre and genre not in GENERIC_GENRES:
         tags.append("genre-" + _slug(genre))
     return tags
@@ -422,7 +474,7 @@ def write_credits(out_dir: Path, clips: list[tuple[Track, int, Path]],
 
 
 def print_summary(clips: list[tuple[Track, int, Path]], vocab: list[str], seconds: float,
-                  package_of: dict[str, str]) -> None:
+                  package_of: dict[str, str], sources: tuple[Source, ...]) -> None:
     per_tag = Counter(tag for t, _, _ in clips for tag in t.tags if tag in vocab)
     per_source = Counter(t.source.tag for t, _, _ in clips)
     tracks = Counter(t.source.tag for t in {t.key: t for t, _, _ in clips}.values())
@@ -432,7 +484,7 @@ def print_summary(clips: list[tuple[Track, int, Path]], vocab: list[str], second
     for tag in vocab:
         print(f"  {tag:28s} {per_tag[tag]:5d}")
     print("clips per source (package, licence):")
-    for s in SOURCES:
+    for s in sources:
         if s.tag in per_source:
             print(f"  {s.tag:14s} {per_source[s.tag]:4d} clips from {tracks[s.tag]:3d} tracks"
                   f"  {package_of[s.tag]}: {s.licence}")
@@ -441,6 +493,9 @@ def print_summary(clips: list[tuple[Track, int, Path]], vocab: list[str], second
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out_dir", type=Path, help="folder for packages, clips and manifest")
+    parser.add_argument("--set", choices=sorted(SETS), default="first", dest="set_name",
+                        help="which soundtracks: the first set (default) or the second, "
+                             "disjoint from it")
     parser.add_argument("--clips", type=int, default=600, help="at most this many clips")
     parser.add_argument("--seconds", type=float, default=30.0, help="segment length")
     parser.add_argument("--seed", type=int, default=0, help="seed of the subsample")
@@ -461,7 +516,8 @@ def main(argv: list[str] | None = None) -> int:
     failed: dict[str, str] = {}
     package_of: dict[str, str] = {}
     tracks: list[Track] = []
-    for source in tqdm(SOURCES, desc="packages", unit="pkg"):
+    sources = SETS[args.set_name]
+    for source in tqdm(sources, desc="packages", unit="pkg"):
         try:
             name = resolve_package(source.package)
             deb = fetch(name, debs, args.max_package_mb)
@@ -469,6 +525,11 @@ def main(argv: list[str] | None = None) -> int:
             found = find_tracks(source, pkgs / name)
             if not found:
                 raise Skipped(f"{name} has no music under {', '.join(source.music)}")
+            segments = sum(n_segments(t, args.seconds) for t in found)
+            if segments < args.min_tag_clips:
+                raise Skipped(f"{name} has {segments} segments of {args.seconds:g} s in "
+                              f"{len(found)} tracks of {MIN_TRACK_S:g} s or more, under "
+                              f"--min-tag-clips {args.min_tag_clips}")
             genres = game_genres(source.game)
         except BuildError as err:
             if not isinstance(err, Skipped):
@@ -489,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     vocab = vocabulary([t.tags for t, _, _ in clips], args.min_tag_clips)
     manifest = write_manifest(out_dir, clips, vocab)
     write_credits(out_dir, clips, package_of)
-    print_summary(clips, vocab, args.seconds, package_of)
+    print_summary(clips, vocab, args.seconds, package_of, sources)
     print(f"manifest: {manifest}")
     if failed:
         print("error: these packages could not be used, the set was built without them:\n"

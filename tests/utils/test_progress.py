@@ -88,3 +88,37 @@ def test_the_runner_gives_its_kernels_a_bar_or_plain_lines(monkeypatch, no_choic
     assert kernel_progress_mode(Terminal()) == "plain"
     monkeypatch.setenv(progress.ENV, "widget")  # no one would see them
     assert kernel_progress_mode(io.StringIO()) == "plain"
+
+
+def test_a_relay_shows_a_child_kernels_plain_lines_as_bars(capsys):
+    """When a notebook in JupyterLab runs the steps it needs, their kernels' plain lines
+    come through a ProgressRelay: one bar per loop, driven to the child's counts; other
+    text passes on."""
+    import io
+
+    from tqdm import std
+
+    from vqvae_lib.utils.progress import PlainProgress, ProgressRelay
+
+    made = []
+
+    class Bar(std.tqdm):
+        def __init__(self, **kwargs):
+            super().__init__(file=io.StringIO(), **kwargs)
+            made.append(self)
+
+    out = io.StringIO()
+    relay = ProgressRelay(out, bar_class=Bar)
+    child = PlainProgress(total=20, desc="extract tag", file=relay, mininterval=0)
+    for _ in range(20):
+        child.update(1)
+    child.close()
+    relay.write("> pretrain: 02_pretrain.ipynb\npretrain epoch: 50% 5/10 [00:01<00:01]\n")
+    relay.write("pretrain epoch: 100% 10/")
+    relay.write("10 [00:02<00:00]\n")
+    relay.flush()
+
+    assert [b.desc for b in made] == ["extract tag", "pretrain epoch"]
+    assert made[0].n == 20 and made[0].total == 20 and made[0].disable  # closed
+    assert made[1].n == 10
+    assert out.getvalue() == "> pretrain: 02_pretrain.ipynb\n"

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from ..settings.registry import STEP_NAMES, STEPS, RunPaths, get_step
 from ..utils import progress
 from ..utils.config import to_dict
+from ..utils.progress import RUNNER_ENV
 from .kernel import (
     KERNEL_NAME,
     ensure_kernel,
@@ -39,8 +40,6 @@ from .run import NOTEBOOKS_DIR, Run, StepNotDone
 if TYPE_CHECKING:  # pandas loads only when runs are listed
     import pandas as pd
 
-# Set in the kernels the runner starts: the runner records their step itself.
-RUNNER_ENV = "VQVAE_KIT_RUNNER"
 
 
 def notebook_parameters(run: Run) -> dict[str, str]:
@@ -131,13 +130,16 @@ def _run_steps(run: Run, selected: list[str], force: bool,
         run.done_file(step_name).unlink(missing_ok=True)
         echo(f"> {step_name}: {source.name} -> {target}")
         t0 = time.time()
+        # Chosen before kernel_env sets this process's environment for the kernel.
+        stderr = progress.relay(sys.stderr)
         try:
             with kernel_env(**{progress.ENV: kernel_progress_mode(), RUNNER_ENV: "1",
                                LOCK_HOLDER_ENV: str(os.getpid())}):
                 pm.execute_notebook(str(source), str(target), parameters=parameters,
                                     kernel_name=kernel, cwd=str(NOTEBOOKS_DIR),
                                     progress_bar=False, stdout_file=sys.stdout,
-                                    stderr_file=sys.stderr, config=kernel_config(),
+                                    stderr_file=stderr,
+                                    config=kernel_config(),
                                     kernel_manager_class=kernel_manager_class())
         except PapermillExecutionError as exc:
             echo(f"x {step_name} failed in cell {exc.cell_index} ({exc.ename}): {exc.evalue}")

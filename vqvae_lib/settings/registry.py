@@ -41,6 +41,7 @@ class RunPaths:
     PRETRAIN_LOG: ClassVar[str] = "pretrain_log.csv"
     TAG_LOG: ClassVar[str] = "tag_log.csv"
     INSPECT: ClassVar[str] = "inspect.json"
+    EXPLORER: ClassVar[str] = "explorer.npz"
     TAGS: ClassVar[str] = "tags.txt"
     METRICS: ClassVar[str] = "metrics.json"
     PER_TAG: ClassVar[str] = "per_tag.tsv"
@@ -122,6 +123,11 @@ class RunPaths:
     @property
     def inspect(self) -> Path:
         return self.root / self.INSPECT
+
+    @property
+    def explorer(self) -> Path:
+        """The explorer's cache: every clip's codes, made on first use (``explore``)."""
+        return self.root / self.EXPLORER
 
     @property
     def tags(self) -> Path:

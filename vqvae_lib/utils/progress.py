@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -24,13 +25,18 @@ from typing import Any
 from tqdm import std
 
 ENV = "VQVAE_KIT_PROGRESS"
+# Set in the kernels ``vqvae-kit run`` starts (the runner records their steps itself), and
+# by a test run with no one to see a widget (nbval): interactive panels print a line.
+RUNNER_ENV = "VQVAE_KIT_RUNNER"
+HEADLESS_ENV = "VQVAE_KIT_HEADLESS"
 MODES = ("bar", "plain", "widget")
 MAX_LINE = 200
 PLAIN_STEP = 0.1
 PLAIN_SECONDS = 30.0
 
 
-def _in_kernel() -> bool:
+def in_kernel() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, papermill, nbval)."""
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     return getattr(shell, "kernel", None) is not None
@@ -49,7 +55,7 @@ def mode() -> str:
     chosen = os.environ.get(ENV, "").strip().lower()
     if chosen in MODES:
         return chosen
-    if _in_kernel():
+    if in_kernel():
         return "widget"
     return stream_mode(sys.stderr)
 
@@ -110,6 +116,61 @@ class PlainProgress(std.tqdm):
         return True
 
 
+# A plain progress line: "<desc>: <percent>% <n>/<total> [...]" (PlainProgress).
+_PLAIN = re.compile(r"^(?P<desc>.+?): +(?P<pct>\d+)%\|? ?(?P<n>\d+)/(?P<total>\d+)\b")
+
+
+class ProgressRelay(io.TextIOBase):
+    """A text stream that shows another process's plain progress lines as bars here.
+
+    The kernels the runner starts print plain lines; when a notebook in JupyterLab runs
+    the steps it needs first, their lines come through this stream, and each loop
+    (``desc``) gets a widget bar like the notebook's own. Other text goes on to ``out``.
+    """
+
+    def __init__(self, out: Any, bar_class: Any = None):
+        self.out = out
+        self.bar_class = bar_class or _widget_class()
+        self.bars: dict[str, std.tqdm] = {}
+        self._pending = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            self._line(line)
+        return len(text)
+
+    def _line(self, line: str) -> None:
+        match = _PLAIN.match(line.strip())
+        if match is None:
+            if line.strip():
+                print(line, file=self.out)
+            return
+        desc, n, total = match["desc"], int(match["n"]), int(match["total"])
+        bar = self.bars.get(desc)
+        if bar is None or bar.total != total or n < bar.n:
+            bar = self.bars[desc] = self.bar_class(total=total, desc=desc)
+        bar.update(n - bar.n)
+        if n >= total:
+            bar.close()
+            del self.bars[desc]
+
+    def flush(self) -> None:
+        if self._pending:
+            self._line(self._pending)
+            self._pending = ""
+
+
+def relay(out: Any) -> Any:
+    """Where a child kernel's stderr should go: ``out`` itself, or, in a notebook that
+    shows widgets, a ``ProgressRelay`` onto it."""
+    return ProgressRelay(out) if mode() == "widget" else out
+
+
 def _widget_class() -> type:
     from tqdm.auto import tqdm as auto_tqdm
 
@@ -123,5 +184,6 @@ def progress_bar(iterable: Iterable | None = None, **kwargs: Any) -> std.tqdm:
     return cls(iterable, **kwargs)
 
 
-__all__ = ["ENV", "MAX_LINE", "MODES", "PlainProgress", "mode", "plain_line", "progress_bar",
+__all__ = ["ENV", "HEADLESS_ENV", "MAX_LINE", "MODES", "PlainProgress", "ProgressRelay",
+           "RUNNER_ENV", "in_kernel", "mode", "plain_line", "progress_bar", "relay",
            "stream_mode"]
