@@ -4,6 +4,8 @@ short, a product edited after the step ran)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 
@@ -27,6 +29,16 @@ def tagged(tiny_pretrained):
     return project, path
 
 
+@contextmanager
+def _restored(path):
+    """The file's bytes put back after the block (the module's run is shared)."""
+    kept = path.read_bytes()
+    try:
+        yield
+    finally:
+        path.write_bytes(kept)
+
+
 def _states(project, path):
     run = project.run(path)
     return {s: run.status(s) for s in ("tag", "evaluate")}
@@ -45,18 +57,16 @@ def test_redoing_tag_makes_evaluate_stale(tagged, tmp_path):
     project, path = tagged
     run = project.run(path)
     preds = run.paths.predictions("test")
-    kept = tmp_path / "kept.npy"
-    kept.write_bytes(preds.read_bytes())
     try:
-        # tag ran again with the same settings and wrote other predictions
-        np.save(preds, np.load(preds) * 0.5)
-        run.mark_done("tag", 1.0)
-        states = _states(project, path)
-        assert states["tag"].state == "done"
-        assert states["evaluate"].state == "stale", states["evaluate"]
-        assert any("upstream" in w for w in states["evaluate"].why), states["evaluate"].why
+        with _restored(preds):
+            # tag ran again with the same settings and wrote other predictions
+            np.save(preds, np.load(preds) * 0.5)
+            run.mark_done("tag", 1.0)
+            states = _states(project, path)
+            assert states["tag"].state == "done"
+            assert states["evaluate"].state == "stale", states["evaluate"]
+            assert any("upstream" in w for w in states["evaluate"].why), states["evaluate"].why
     finally:
-        preds.write_bytes(kept.read_bytes())
         project.run(path).mark_done("tag", 1.0)
     assert _states(project, path)["evaluate"].state == "done"
 
@@ -65,9 +75,7 @@ def test_predictions_cut_short_are_not_done(tagged, tmp_path):
     project, path = tagged
     run = project.run(path)
     preds = run.paths.predictions("test")
-    kept = tmp_path / "kept.npy"
-    kept.write_bytes(preds.read_bytes())
-    try:
+    with _restored(preds):
         np.save(preds, np.load(preds)[:5])
         assert disagreements(run.dir, "tag") and "5 rows" in disagreements(run.dir, "tag")[0]
         states = _states(project, path)
@@ -76,21 +84,16 @@ def test_predictions_cut_short_are_not_done(tagged, tmp_path):
         assert "predictions_test.npy size changed since the step ran" in said, said
         assert "test files disagree" in said, said
         assert states["evaluate"].state != "done"
-    finally:
-        preds.write_bytes(kept.read_bytes())
     assert _states(project, path)["tag"].state == "done"
 
 
 def test_an_edited_metrics_file_is_not_done(tagged, tmp_path):
     project, path = tagged
     metrics = project.run(path).paths.metrics
-    text = metrics.read_text()
-    try:
-        metrics.write_text(text.replace("roc_auc_macro", "roc_auc_macro ", 1))
+    with _restored(metrics):
+        metrics.write_text(metrics.read_text().replace("roc_auc_macro", "roc_auc_macro ", 1))
         st = _states(project, path)["evaluate"]
         assert st.state == "stale" and "metrics.json size changed" in "; ".join(st.why)
-    finally:
-        metrics.write_text(text)
     assert _states(project, path)["evaluate"].state == "done"
 
 
