@@ -1,7 +1,8 @@
 """What a person sees: JupyterLab in headless Chromium runs 03 on the tiny settings, and
 the page shows the kit's kernel, a figure, audio that can play, the steps 03 ran first as
-progress widgets, and the explorer with a picture and playable audio. Screenshots are
-kept in the test's temporary folder.
+progress widgets, and the explorer with a picture and playable audio; picking another
+code redraws its text, picture and players. Screenshots are kept in the test's temporary
+folder (``screenshots/``).
 
 Needs Debian's ``chromium`` (``apt-get install chromium``; ``.ci/run`` installs it) and
 the ``playwright`` package of the test extra; without them the test skips."""
@@ -87,6 +88,12 @@ def lab(tmp_path):
         log.close()
 
 
+def _wait_playable(page, audio) -> None:
+    """Wait until the audio element ``audio`` (a locator) has loaded a non-zero duration."""
+    page.wait_for_function("a => a.duration > 0", arg=audio.element_handle(),
+                           timeout=30_000)
+
+
 def test_03_in_jupyterlab_shows_figures_audio_progress_and_the_explorer(lab):
     from playwright.sync_api import sync_playwright
 
@@ -124,20 +131,42 @@ def test_03_in_jupyterlab_shows_figures_audio_progress_and_the_explorer(lab):
             widgets = page.locator(".jp-OutputArea .widget-hprogress, "
                                    ".jp-OutputArea .jupyter-widget-hprogress")
             assert widgets.count() >= 2
+            widgets.first.scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / "nested_progress.png"))
             stderr = " ".join(page.locator(
                 "[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts())
             assert "extract tag:" not in stderr and "pretrain" not in stderr, stderr
 
-            # the explorer: its picture, and its audio ready to play. Picking a code is
-            # checked through the widgets themselves (test_explorer_panel.py).
+            # the explorer: its picture, and its audio ready to play
             explorer = tabs
             explorer.scroll_into_view_if_needed()
             assert explorer.locator("img").count() >= 1
-            assert "used" in explorer.inner_text() and "times" in explorer.inner_text()
-            page.wait_for_function(
-                "a => a.duration > 0", arg=explorer.locator("audio").first.element_handle(),
-                timeout=30_000)
+            info = explorer.locator(".widget-html, .jupyter-widget-html").first
+            assert "used" in info.inner_text() and "times" in info.inner_text()
+            _wait_playable(page, explorer.locator("audio").first)
             page.screenshot(path=str(shots / "explorer.png"), full_page=True)
+
+            # picking another code redraws the view and its audio
+            before = (info.inner_text(), explorer.locator("img").first.get_attribute("src"),
+                      explorer.locator("audio").first.get_attribute("src"))
+            listbox = explorer.locator("select[size]").first
+            label = listbox.locator("option").nth(1).get_attribute("value")
+            listbox.select_option(index=1)
+            code = label.split(":")[0]
+            page.wait_for_function(
+                "([e, code]) => e.textContent.startsWith(`code ${code}:`)",
+                arg=[info.element_handle(), code], timeout=30_000)
+            # the players are new elements: look them up again rather than hold the old
+            page.wait_for_function(
+                "([root, src]) => { const a = root.querySelector('audio');"
+                " return a !== null && a.getAttribute('src') !== src; }",
+                arg=[explorer.element_handle(), before[2]], timeout=30_000)
+            after = (info.inner_text(), explorer.locator("img").first.get_attribute("src"),
+                     explorer.locator("audio").first.get_attribute("src"))
+            assert all(a != b for a, b in zip(after, before)), (before, after)
+            _wait_playable(page, explorer.locator("audio").first)
+            page.screenshot(path=str(shots / "explorer_code_picked.png"), full_page=True)
+            explorer.screenshot(path=str(shots / "explorer_panel.png"))
         finally:
             page.screenshot(path=str(shots / "last.png"), full_page=True)
             browser.close()

@@ -39,6 +39,7 @@ from .explorer import (
 
 GRIFFIN_LIM_ITERS = 16  # enough to hear a texture; each click inverts a short mel
 SNIPPETS = 4
+RENDER_SECONDS = 3.0  # the decoder's picture of one code: a few seconds show its texture
 TOP_TAGS = 5
 
 
@@ -75,6 +76,14 @@ class ExplorerData:
         features = {s: store.split(s).features for s in ExplorerCache.SPLITS}
         return cls(model, features, cache, run.params.features, run.dir)
 
+    def render_width(self) -> int:
+        """Latent columns of the decoder's picture of a code: ``RENDER_SECONDS`` of
+        frames, or the whole latent when it is shorter."""
+        cfg = self.feature_config
+        cells = int(np.ceil(RENDER_SECONDS * cfg.sample_rate / cfg.hop_length
+                            / FRAMES_PER_CELL))
+        return min(int(self.cache.indices.shape[2]), cells)
+
     def mel(self, clip: int) -> np.ndarray:
         """Clip ``clip``'s scaled log-mel float32 ``[n_mels, T]``."""
         c = self.cache
@@ -83,7 +92,7 @@ class ExplorerData:
     def audio(self, mel: np.ndarray) -> np.ndarray:
         from ..features.logmel import mel_to_audio
 
-        return mel_to_audio(mel, self.feature_config, GRIFFIN_LIM_ITERS)
+        return mel_to_audio(mel, self.feature_config, GRIFFIN_LIM_ITERS, exact=False)
 
     def original(self, clip: int, start: float, end: float) -> np.ndarray:
         """Seconds ``[start, end)`` of ``clip``'s audio file, as the features heard it

@@ -75,7 +75,7 @@ def codes_view(data: ExplorerData) -> w.Widget:
                                            latent[0]), len(mine)))
         patch = (sum(p * n for p, n in patches) / sum(n for _, n in patches) if patches
                  else np.full((1, 1), np.nan, np.float32))
-        rendering = render_code(data.model, k, latent)
+        rendering = render_code(data.model, k, (latent[0], data.render_width()))
         image.value = code_figure(patch, rendering, k)
         row = [_player(data.audio(rendering), sr, "decoder's picture")]
         for clip in clips_by_use(c.indices, k)[:SNIPPETS]:
@@ -84,10 +84,11 @@ def codes_view(data: ExplorerData) -> w.Widget:
                                                           f"{t * FRAMES_PER_CELL}"))
         players.children = row
 
-    order.observe(fill, "value")
-    codes.observe(show, "value")
     fill()
     show()
+    # observed only now: building the view draws it once, not once per widget it fills
+    order.observe(fill, "value")
+    codes.observe(show, "value")
     return w.VBox([w.HBox([order, codes]), info, image, players])
 
 
@@ -109,19 +110,24 @@ def clips_view(data: ExplorerData) -> w.Widget:
         clip.options = [(f"{c.ids[i]} ({c.splits[i]})", int(i)) for i in pick]
         clip.value = int(pick[0]) if len(pick) else None
 
+    refilling = [False]  # a new clip resets the edit: draw it once, not per widget
+
     def codes_of(_: object = None) -> None:
         if clip.value is None:
             return
+        refilling[0] = True
         present = sorted(set(int(k) for k in np.unique(c.indices[clip.value])))
         code.options = [("none", -1)] + [(str(k), k) for k in present]
         code.value = -1
         if not becomes.options:
             becomes.options = [("mask", -1)] + [(str(k), k) for k in range(c.K)]
             becomes.value = -1
+        refilling[0] = False
+        show()
 
     def show(_: object = None) -> None:
         i = clip.value
-        if i is None:
+        if i is None or refilling[0]:
             return
         mel, codes = data.mel(i), c.indices[i].astype(np.int64)
         x_hat, edited = decode_edited(data.model, codes, max(code.value or 0, 0),
@@ -141,13 +147,12 @@ def clips_view(data: ExplorerData) -> w.Widget:
             row.append(_player(data.audio(edited[:, lo:hi]), sr, "after the edit (stretch)"))
         players.children = row
 
-    tag.observe(fill, "value")
-    clip.observe(codes_of, "value")
-    for widget in (clip, stretch, code, becomes):
-        widget.observe(show, "value")
     fill()
     codes_of()
-    show()
+    tag.observe(fill, "value")
+    clip.observe(codes_of, "value")
+    for widget in (stretch, code, becomes):
+        widget.observe(show, "value")
     return w.VBox([w.HBox([tag, clip]), w.HBox([stretch, code, becomes]), image, players])
 
 
