@@ -79,6 +79,62 @@ def test_cached_codes_equal_a_fresh_encoding(tiny_pretrained, tmp_path):
     assert "enc-b" in (tmp_path / "codes.json").read_text()
 
 
+def test_cached_z_e_rounds_to_the_cached_codes(tiny_pretrained, tmp_path):
+    run = tiny_pretrained.run(tiny_pretrained.tiny)
+    vqvae = VQVAE.from_checkpoint(run.paths.checkpoint("pretrain"))
+    split = FeatureStore(run.features_dir("tag")).split("validation")
+    codes = cache_codes(vqvae, split, tmp_path / "codes.npy", "enc", progress=False)
+    z_e = cache_codes(vqvae, split, tmp_path / "z_e.npy", "enc", progress=False, z_e=True)
+    assert z_e.dtype == np.float32
+    assert z_e.shape == (len(split), *vqvae.latent_shape(split[0][0].shape[-1]))
+    with torch.no_grad():
+        rounded = vqvae.quantizer.nearest(torch.from_numpy(np.array(z_e)))
+    np.testing.assert_array_equal(rounded.numpy(), codes)
+
+
+def test_a_tagger_reading_z_e_sees_what_the_codes_round_away():
+    """The tag is a small shift of every latent vector, too small to change its code: a
+    tagger on ``z_q`` alone cannot see it, one reading ``z_e`` beside it must."""
+    rng = np.random.default_rng(0)
+    torch.manual_seed(0)
+    k, h, t = 16, 4, 16
+    vqvae = small_vqvae(k=k)
+    with torch.no_grad():
+        vqvae.quantizer.embedding.weight.normal_()
+    direction = torch.nn.functional.normalize(torch.randn(vqvae.config.channels), dim=0)
+
+    def make(n):
+        codes = torch.from_numpy(rng.integers(0, k, size=(n, h, t)))
+        labels = rng.random((n, 1)) < 0.5
+        with torch.no_grad():
+            shift = torch.from_numpy(np.where(labels, 0.15, -0.15)).float()
+            z_e = vqvae.embed(codes) + (shift[:, :, None] * direction)[:, :, :, None, None][:, 0]
+            assert torch.equal(vqvae.quantizer.nearest(z_e), codes), "a shift moved a code"
+        return codes, z_e, torch.from_numpy(labels).float()
+
+    train, val = make(256), make(128)
+    scores = {}
+    for latent in ("z_q", "z_q+z_e"):
+        torch.manual_seed(0)
+        model = TaggingModel(vqvae, GRUTaggerConfig(hidden=16), n_tags=1, n_frames=2 * t,
+                             encoder="fixed", latent=latent)
+        opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=3e-3)
+        inputs = 0 if latent == "z_q" else 1
+        model.train()
+        for _ in range(12):
+            for i in range(0, 256, 32):
+                logits, _, _ = model(train[inputs][i:i + 32])
+                loss = F.binary_cross_entropy_with_logits(logits, train[2][i:i + 32])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        model.eval()
+        with torch.no_grad():
+            scores[latent] = roc_auc_score(val[2].numpy(), model(val[inputs])[0].numpy())
+    assert scores["z_q+z_e"] >= 0.95, scores
+    assert scores["z_q"] <= 0.7, scores
+
+
 @pytest.mark.parametrize("tagger", [
     CNNTaggerConfig(filters=8, backend_filters=32, dense=32),
     GRUTaggerConfig(hidden=32)], ids=["cnn", "gru"])
@@ -161,3 +217,22 @@ def test_tagging_writes_the_mediaeval_layout(tiny_pretrained):
         ids = (run.dir / f"clip_ids_{split}.txt").read_text().split()
         assert p.shape == (len(store.split(split)), len(tags)) and ids == store.split(split).ids
         assert ((p >= 0) & (p <= 1)).all()
+
+
+def test_a_tagger_reading_z_e_runs_and_predicts_as_it_scored(tiny_pretrained):
+    """``latent: z_q+z_e``: the run caches ``z_e``, and tagging any file through the run
+    gives the scores the run wrote for its test clips."""
+    from vqvae_lib.inference.predict import predict_files
+
+    run = tiny_pretrained.run(tiny_pretrained.run_file(
+        "tag-z-e", "tag: {epochs: 1, amp: off, encoder: fixed, latent: z_q+z_e, "
+                   "tagger: {classifier: gru, hidden: 16}}\n", pretrained=True))
+    train_tagger(run, progress=False)
+    store = FeatureStore(run.features_dir("tag"))
+    assert (run.dir / "tag" / "z_e" / "train.npy").exists()
+    assert not (run.dir / "tag" / "codes").exists()
+    split = store.split("test")
+    paths = [str(p) for p in store.index.set_index("id").loc[split.ids]["path"]]
+    table = predict_files(run.dir, paths)
+    np.testing.assert_allclose(table[list(store.tags)].to_numpy(),
+                               np.load(run.dir / "predictions_test.npy"), atol=1e-5)

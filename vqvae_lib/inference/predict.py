@@ -211,7 +211,8 @@ def _score_batch(tagger: Tagger, mels: np.ndarray, batch_size: int
     hist = (hist / flat.shape[1]).cpu().numpy()
 
     fixed = model.encoder_mode == "fixed"
-    items = list(codes.cpu()) if fixed else list(x.cpu())
+    # what the tagger was trained on: cached codes (or z_e beside them), or mels
+    items = list((z_e.float() if model.with_z_e else codes).cpu()) if fixed else list(x.cpu())
     data: Dataset = _Clips(items, len(tagger.tags))
     if tagger.crop is not None:
         per_step = 2 if fixed else 1  # cached codes have half the frames

@@ -53,6 +53,12 @@ class TagConfig(TrainingConfig):
         encoder: ``fixed`` freezes the encoder and trains on cached code indices;
             ``finetune`` trains the encoder too, adding both VQ loss terms.
         tagger: the classifier (``gru`` or ``cnn``) and its sizes.
+        latent: what the tagger reads per latent frame: ``z_q`` (the code vectors, as
+            the paper) or ``z_q+z_e`` (the encoder's output before quantisation beside
+            them: what the code search rounds away, such as level and fine timbre,
+            stays visible to the tagger; twice the input features). With ``fixed``, the
+            cache then holds ``z_e`` (float32, ``D * H'`` values per latent frame, e.g.
+            330 KB per 30 s clip at 32 channels) and the codes are looked up from it.
         eval_hop_frames: with ``crop_frames``, validation, test and prediction average
             the tagger's outputs over the crops that tile each clip at this hop (even);
             None = ``crop_frames`` (crops side by side).
@@ -61,12 +67,15 @@ class TagConfig(TrainingConfig):
     encoder: Literal["fixed", "finetune"] = "fixed"
     tagger: TaggerConfig = field(default_factory=CNNTaggerConfig)
     eval_hop_frames: int | None = None
+    latent: Literal["z_q", "z_q+z_e"] = "z_q"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         hop = self.eval_hop_frames
         if hop is not None and (hop < 2 or hop % 2):
             raise ValueError(f"eval_hop_frames must be an even number of frames, got {hop}")
+        if self.latent not in ("z_q", "z_q+z_e"):
+            raise ValueError(f"latent must be 'z_q' or 'z_q+z_e', got {self.latent!r}")
 
     @classmethod
     def upgrade_keys(cls, data: dict, where: str) -> dict:

@@ -54,15 +54,20 @@ class TaggingModel(nn.Module):
         tagger_config: GRU or CNN settings.
         n_tags: output size.
         n_frames: input frames T of the mel (sets T').
-        encoder: ``fixed`` (inputs are code indices) or ``finetune`` (inputs are mels).
+        encoder: ``fixed`` (inputs are code indices, or ``z_e`` with ``z_q+z_e``) or
+            ``finetune`` (inputs are mels).
+        latent: ``z_q`` (the tagger reads the code vectors) or ``z_q+z_e`` (and the
+            encoder's output beside them, ``TagConfig.latent``).
     """
 
     def __init__(self, vqvae: VQVAE, tagger_config: TaggerConfig, n_tags: int, n_frames: int,
-                 encoder: str):
+                 encoder: str, latent: str = "z_q"):
         super().__init__()
         self.vqvae, self.encoder_mode, self.n_tags = vqvae, encoder, n_tags
+        self.with_z_e = latent == "z_q+z_e"
         d, h, t = vqvae.latent_shape(n_frames)
-        self.tagger = build_tagger(tagger_config, in_features=d * h, n_frames=t, n_tags=n_tags)
+        self.tagger = build_tagger(tagger_config, in_features=d * h * (2 if self.with_z_e else 1),
+                                   n_frames=t, n_tags=n_tags)
         if encoder == "fixed":
             for p in self.vqvae.parameters():
                 p.requires_grad_(False)
@@ -76,7 +81,8 @@ class TaggingModel(nn.Module):
             raise ValueError(f"{path} is not a tagging checkpoint")
         vqvae = VQVAE(from_dict(VQVAEConfig, ckpt["vqvae_config"], where=f"{path}: vqvae_config"))
         cfg = from_dict(TagConfig, ckpt["tag_config"], where=f"{path}: tag_config")
-        model = cls(vqvae, cfg.tagger, len(ckpt["tags"]), ckpt["n_frames"], cfg.encoder)
+        model = cls(vqvae, cfg.tagger, len(ckpt["tags"]), ckpt["n_frames"], cfg.encoder,
+                    cfg.latent)
         model.load_state_dict(ckpt["model"])
         return model.to(device).eval()
 
@@ -87,16 +93,28 @@ class TaggingModel(nn.Module):
         return self
 
     def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """inputs: LongTensor[B, H', T'] codes (fixed) or Tensor[B, 1, n_mels, T] (finetune).
+        """inputs: fixed: LongTensor[B, H', T'] codes, or Tensor[B, D, H', T'] ``z_e`` when
+        the tagger reads it; finetune: Tensor[B, 1, n_mels, T] mels.
 
         Returns ``(logits [B, n_tags], codebook_loss, commitment_loss)``.
         """
         if self.encoder_mode == "fixed":
-            z_q = self.vqvae.embed(inputs)
+            z_e = inputs if self.with_z_e else None
+            z_q = self.vqvae.embed(inputs if z_e is None else self.vqvae.quantizer.nearest(z_e))
             zero = z_q.new_zeros(())
-            return self.tagger(latent_to_sequence(z_q)), zero, zero
-        q = self.vqvae.quantizer(self.vqvae.encode_latent(inputs))
-        return self.tagger(latent_to_sequence(q.z_q)), q.codebook_loss, q.commitment_loss
+            return self.tagger(self._sequence(z_q, z_e)), zero, zero
+        z_e = self.vqvae.encode_latent(inputs)
+        q = self.vqvae.quantizer(z_e)
+        return (self.tagger(self._sequence(q.z_q, z_e if self.with_z_e else None)),
+                q.codebook_loss, q.commitment_loss)
+
+    @staticmethod
+    def _sequence(z_q: torch.Tensor, z_e: torch.Tensor | None) -> torch.Tensor:
+        """The tagger's input ``[B, T', D * H']``, ``z_e``'s features after ``z_q``'s."""
+        seq = latent_to_sequence(z_q)
+        if z_e is None:
+            return seq
+        return torch.cat([seq, latent_to_sequence(z_e.to(seq.dtype))], dim=-1)
 
 
 def predict_scores(model: TaggingModel, data: Dataset, hw: Hardware, batch_size: int
@@ -138,8 +156,10 @@ def tagging_data(run: Run, vqvae: VQVAE, progress: bool = True) -> dict[str, Dat
     if run.params.tag.encoder == "finetune":
         return splits
     source = file_sha256(encoder_checkpoint(run))
-    return {s: CodeSplit(cache_codes(vqvae, fs, run.paths.step_dir("tag") / "codes" / f"{s}.npy",
-                                     source, progress=progress), fs.labels)
+    z_e = run.params.tag.latent == "z_q+z_e"
+    folder = run.paths.step_dir("tag") / ("z_e" if z_e else "codes")
+    return {s: CodeSplit(cache_codes(vqvae, fs, folder / f"{s}.npy", source,
+                                     progress=progress, z_e=z_e), fs.labels)
             for s, fs in splits.items()}
 
 
@@ -171,7 +191,7 @@ def build_tagging(run: Run, hw: Hardware, progress: bool = True
     data = crop_views(run, tagging_data(run, vqvae, progress))
     torch.manual_seed(p.seed)
     n_frames = cfg.crop_frames or p.features.frames
-    model = TaggingModel(vqvae, cfg.tagger, len(store.tags), n_frames, cfg.encoder)
+    model = TaggingModel(vqvae, cfg.tagger, len(store.tags), n_frames, cfg.encoder, cfg.latent)
     model = model.to(hw.device)
     if hasattr(model.tagger, "frontend"):
         model.tagger.frontend.fft_for_weights = hw.fft_frontend

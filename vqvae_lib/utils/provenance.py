@@ -94,7 +94,7 @@ def changed_files(recorded: dict[str, str] | None, current: dict[str, str] | Non
 
 # Settings added after runs existed, at the value that reproduces those runs: left out of
 # the fingerprint at that value, so a finished run is not redone for a key it never had.
-NEUTRAL_SETTINGS = {"validate_every": 1, "keep": "best"}
+NEUTRAL_SETTINGS = {"validate_every": 1, "keep": "best", "latent": "z_q"}
 
 
 def without_neutral_settings(section: dict) -> dict:
