@@ -158,3 +158,35 @@ def test_inspect_run_writes_its_summary_and_sounds(tmp_path):
             info = sf.info(run.dir / entry[key])
             assert info.samplerate == run.params.features.sample_rate
             assert abs(info.frames - frames * hop) <= hop
+
+
+def test_audio_seconds_inverts_only_the_start_of_each_clip(tmp_path):
+    import soundfile as sf
+
+    tiny = Path(__file__).resolve().parents[2] / "params" / "tiny.yaml"
+    params = tmp_path / "excerpt.yaml"
+    params.write_text(f"extends: {tiny}\nname: excerpt-test\n"
+                      "data:\n  tag: {kind: demo, n_clips: 20, clip_seconds: 1.6, seed: 0}\n"
+                      "inspect: {audio_seconds: 0.5, tsne: false}\n")
+    run = Run(params, tmp_path / "outputs")
+    extract_run(run, progress=False)
+    torch.manual_seed(0)
+    model = VQVAE(run.params.vqvae)
+    save_checkpoint({"vqvae_config": to_dict(run.params.vqvae), "model": model.state_dict()},
+                    run.dir / "pretrain" / "best.pt")
+    result = inspect_run(run, progress=False)
+    assert result.audio
+    sr, hop = run.params.features.sample_rate, run.params.features.hop_length
+    # The summaries still cover whole clips; only the sounds are cut.
+    assert result.code_map.mel.shape[-1] == run.params.features.frames
+    for pair in result.audio:
+        for path in (pair.input, pair.reconstruction):
+            info = sf.info(path)
+            assert abs(info.frames - 0.5 * sr) <= hop
+
+
+def test_audio_seconds_must_be_positive():
+    from vqvae_lib.settings.steps import InspectConfig
+
+    with pytest.raises(ValueError, match="inspect.audio_seconds"):
+        InspectConfig(audio_seconds=0)

@@ -275,8 +275,12 @@ def inspect_run(run: Run, progress: bool = True) -> InspectResult:
 
     audio = []
     sr = p.features.sample_rate
+    # The first audio_seconds of each clip: frame t is centred on sample t * hop.
+    frames = (None if cfg.audio_seconds is None
+              else max(2, round(cfg.audio_seconds * sr / p.features.hop_length) + 1))
     for i in range(min(cfg.n_audio, len(ids))):
-        a_in, a_out = reconstruction_audio(encoded[held_out].x[i], encoded[held_out].x_hat[i],
+        a_in, a_out = reconstruction_audio(encoded[held_out].x[i][:, :frames],
+                                           encoded[held_out].x_hat[i][:, :frames],
                                            p.features, cfg.griffin_lim_iters)
         stem = run.dir / "audio" / f"{held_out}_{_safe_name(ids[i])}"
         pair = AudioPair(held_out, ids[i], write_wav(f"{stem}_input.wav", a_in, sr),
