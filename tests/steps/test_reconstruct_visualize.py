@@ -105,21 +105,27 @@ SUMMARY_KEYS = ["K", "latent_shape", "usage_split", "perplexity", "used_codes", 
                 "probe", "audio"]
 
 
-def test_inspect_run_writes_its_summary_and_sounds(tmp_path):
-    import soundfile as sf
-
+def _extracted_run(tmp_path, n_clips: int, extra: str = "") -> Run:
+    """A tiny demo run, extracted, with an untrained VQ-VAE standing in for step 02
+    (inspection reads only its checkpoint)."""
     tiny = Path(__file__).resolve().parents[2] / "params" / "tiny.yaml"
     params = tmp_path / "inspect.yaml"
-    params.write_text(f"extends: {tiny}\nname: inspect-test\n"
-                      "data:\n  tag: {kind: demo, n_clips: 30, clip_seconds: 1.6, seed: 0}\n")
+    params.write_text(f"extends: {tiny}\nname: inspect-test\ndata:\n"
+                      f"  tag: {{kind: demo, n_clips: {n_clips}, clip_seconds: 1.6, seed: 0}}\n"
+                      + extra)
     run = Run(params, tmp_path / "outputs")
     extract_run(run, progress=False)
-    # An untrained VQ-VAE stands in for step 02: inspection reads only its checkpoint.
     torch.manual_seed(0)
     model = VQVAE(run.params.vqvae)
     save_checkpoint({"vqvae_config": to_dict(run.params.vqvae), "model": model.state_dict()},
                     run.dir / "pretrain" / "best.pt")
+    return run
 
+
+def test_inspect_run_writes_its_summary_and_sounds(tmp_path):
+    import soundfile as sf
+
+    run = _extracted_run(tmp_path, 30)
     result = inspect_run(run, progress=False)
     summary = json.loads((run.dir / "inspect.json").read_text())
     assert list(summary) == SUMMARY_KEYS
@@ -163,17 +169,7 @@ def test_inspect_run_writes_its_summary_and_sounds(tmp_path):
 def test_audio_seconds_inverts_only_the_start_of_each_clip(tmp_path):
     import soundfile as sf
 
-    tiny = Path(__file__).resolve().parents[2] / "params" / "tiny.yaml"
-    params = tmp_path / "excerpt.yaml"
-    params.write_text(f"extends: {tiny}\nname: excerpt-test\n"
-                      "data:\n  tag: {kind: demo, n_clips: 20, clip_seconds: 1.6, seed: 0}\n"
-                      "inspect: {audio_seconds: 0.5, tsne: false}\n")
-    run = Run(params, tmp_path / "outputs")
-    extract_run(run, progress=False)
-    torch.manual_seed(0)
-    model = VQVAE(run.params.vqvae)
-    save_checkpoint({"vqvae_config": to_dict(run.params.vqvae), "model": model.state_dict()},
-                    run.dir / "pretrain" / "best.pt")
+    run = _extracted_run(tmp_path, 20, "inspect: {audio_seconds: 0.5, tsne: false}\n")
     result = inspect_run(run, progress=False)
     assert result.audio
     sr, hop = run.params.features.sample_rate, run.params.features.hop_length
