@@ -19,14 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.decomposition import PCA
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.manifold import TSNE
-from sklearn.metrics import roc_auc_score
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 # t-SNE over the codebook costs O(K^2) memory and about a second per 1,000 codes on a
@@ -242,6 +234,15 @@ def linear_probe(train_hist: np.ndarray, train_labels: np.ndarray, val_hist: np.
     skipped = [names[i] for i in range(n_tags) if i not in set(scored)]
     if len(scored) == 0:
         return ProbeResult(None, {}, skipped, [])
+    # scikit-learn is imported where it is used: ``plots`` imports this module, and every
+    # notebook's first cell would otherwise pay its 1-2 s of imports.
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     probe = OneVsRestClassifier(make_pipeline(StandardScaler(),
                                               LogisticRegression(max_iter=max_iter)))
     with warnings.catch_warnings():
@@ -271,6 +272,9 @@ def codebook_projection(codebook: np.ndarray, method: str = "pca", seed: int = 0
     k = len(codebook)
     if codebook.shape[1] < 2:
         codebook = np.pad(codebook, ((0, 0), (0, 2 - codebook.shape[1])))
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
     if method == "pca":
         return PCA(n_components=2).fit_transform(codebook)
     if method == "tsne":
