@@ -28,6 +28,8 @@ CASES = {
     "vqvae_lib.runs.runner": NO_MODELS,
     "vqvae_lib.runs.check": NO_MODELS,
     "vqvae_lib.runs.seeds": NO_MODELS,
+    # a finished feature folder, as 01_extract's first cell reads it
+    "vqvae_lib.features.store": NO_MODELS,
     # scoring
     "vqvae_lib.steps.evaluate": NO_MODELS,
     "vqvae_lib.evaluation.files": NO_MODELS,

@@ -113,8 +113,8 @@ def test_clip_mels_titles_carry_the_tags():
         def __len__(self):
             return 3
 
-        def __getitem__(self, i):
-            return np.zeros((1, 16, 20), np.float32), self.labels[i].astype(np.float32)
+        def mel(self, i):
+            return np.zeros((16, 20), np.float32)
 
     fig = plots.plot_clip_mels(Split(), ["happy", "sad", "epic"], n=4)
     check_figure(fig)

@@ -178,13 +178,13 @@ def plot_mels(mels: Sequence[np.ndarray], titles: Sequence[str],
 
 
 def plot_clip_mels(split: Any, tags: Sequence[str], n: int = 4) -> Figure:
-    """The first ``n`` clips of a ``FeatureSplit`` with their ids and tags as titles."""
+    """The first ``n`` clips of a ``FeatureSplit`` with their ids and tags as titles
+    (read as numpy: ``split.mel(i)``, ``split.labels``, ``split.ids``)."""
     n = min(n, len(split))
     mels, titles = [], []
     for i in range(n):
-        x, y = split[i]
-        mels.append(np.asarray(x, dtype=np.float32)[0])
-        names = [t for t, on in zip(tags, np.asarray(y) > 0.5) if on]
+        mels.append(split.mel(i))
+        names = [t for t, on in zip(tags, np.asarray(split.labels[i]) > 0.5) if on]
         titles.append(f"{split.ids[i]}: {', '.join(names) if names else '(no tags)'}")
     return plot_mels(mels, titles, suptitle="Log-mel spectrograms with their tags")
 

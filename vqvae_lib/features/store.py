@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import torch
-from torch.utils.data import Dataset
 
 from ..datasets.cliptable import SPLITS
 from .checksums import FeatureFolderError, verify_folder
 from .layout import REPORT_FILE, SETTINGS_FILE, features_file, require_done
 
+if TYPE_CHECKING:
+    import torch
 
-class FeatureSplit(Dataset):
-    """The usable clips (status ``ok``) of one split.
 
-    Items: ``(x: Tensor float32 [1, n_mels, T], y: Tensor float32 [n_tags])``.
+class FeatureSplit:
+    """The usable clips (status ``ok``) of one split: a map-style dataset for torch's
+    ``DataLoader``.
+
+    Items: ``(x: Tensor float32 [1, n_mels, T], y: Tensor float32 [n_tags])``. torch is
+    imported by the first item, not by this module: 01_extract reads a store without it
+    (2-3 s of its kernel's start); ``mel(i)`` gives one clip as numpy.
 
     Args:
         path: the split's ``<split>.npy`` (float16 ``[N_listed, n_mels, T]``).
@@ -60,9 +65,14 @@ class FeatureSplit(Dataset):
     def __len__(self) -> int:
         return len(self.rows)
 
+    def mel(self, i: int) -> np.ndarray:
+        """Clip ``i``'s scaled log-mel, float32 ``[n_mels, T]``."""
+        return np.asarray(self.features[self.rows[i]], dtype=np.float32)
+
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x = np.asarray(self.features[self.rows[i]], dtype=np.float32)
-        return (torch.from_numpy(x)[None],
+        import torch
+
+        return (torch.from_numpy(self.mel(i))[None],
                 torch.from_numpy(self.labels[i].astype(np.float32)))
 
 
