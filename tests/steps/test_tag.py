@@ -135,10 +135,10 @@ def test_a_tagger_reading_z_e_sees_what_the_codes_round_away():
     assert scores["z_q"] <= 0.7, scores
 
 
-@pytest.mark.parametrize("tagger", [
-    CNNTaggerConfig(filters=8, backend_filters=32, dense=32),
-    GRUTaggerConfig(hidden=32)], ids=["cnn", "gru"])
-def test_a_separable_toy_task_reaches_roc_auc_095(tmp_path, tagger):
+@pytest.mark.parametrize("tagger, batch_size", [
+    (CNNTaggerConfig(filters=8, backend_filters=32, dense=32), 32),
+    (GRUTaggerConfig(hidden=32), 16)], ids=["cnn", "gru"])
+def test_a_separable_toy_task_reaches_roc_auc_095(tmp_path, tagger, batch_size):
     """Tag j is on exactly when code j occurs in the clip: a tagger reading the frozen
     codebook lookups must learn it."""
     rng = np.random.default_rng(0)
@@ -174,8 +174,10 @@ def test_a_separable_toy_task_reaches_roc_auc_095(tmp_path, tagger):
         model.train()
         return {"val_roc_auc_macro": roc_auc_score(val.labels, p.numpy(), average="macro")}
 
-    # 30 epochs: with some initial weights the CNN is still climbing at epoch 20 (0.94)
-    cfg = TagConfig(batch_size=16, lr=3e-3, epochs=30, patience=8, checkpoint_every=0)
+    # 30 epochs: with some initial weights the CNN is still climbing at epoch 20 (0.94).
+    # The CNN's steps are this small, so batch 32 halves their number for 1.4 times the
+    # cost each; the GRU's cost grows with the batch, and at 32 it can stall below 0.95.
+    cfg = TagConfig(batch_size=batch_size, lr=3e-3, epochs=30, patience=8, checkpoint_every=0)
     state = Trainer(model=model, optimizer=opt, train_set=train, config=cfg,
                     out_dir=tmp_path, log_path=tmp_path / "log.csv", step_fn=step,
                     validate_fn=validate, monitor="val_roc_auc_macro", mode="max").fit(False)

@@ -289,11 +289,11 @@ class Run:
 
     def _partial(self, step: str) -> list[str]:
         """What an interrupted training step left, and whether ``run`` resumes it."""
-        from ..models.checkpoint import load_checkpoint
-
         last = self.paths.checkpoint(step, "last")
         if not last.exists():
             return []
+        from ..models.checkpoint import load_checkpoint  # torch: only for a checkpoint to read
+
         fp = load_checkpoint(last).get("fingerprint")
         if isinstance(fp, dict) and fp.get("fingerprint") == self.fingerprint(step):
             return [f"interrupted: run resumes it from {step}/last.pt"]
