@@ -16,10 +16,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def tiny(tmp_path):
-    """A copy of params/tiny.yaml (and the files it extends) in a temporary project."""
+    """A copy of params/tiny.yaml (and the files it extends) in a temporary project, on
+    40 of its 160 clips: the runner's work is the same, its notebooks' is a quarter."""
     params = tmp_path / "params"
     shutil.copytree(REPO / "params", params)
-    return params / "tiny.yaml", tmp_path / "outputs"
+    tiny = params / "tiny.yaml"
+    text = tiny.read_text()
+    assert "n_clips: 160" in text
+    tiny.write_text(text.replace("n_clips: 160", "n_clips: 40"))
+    return tiny, tmp_path / "outputs"
 
 
 def test_registry_names_existing_notebooks_in_order():

@@ -82,17 +82,28 @@ def ranking_metrics(y_true: np.ndarray, y_score: np.ndarray,
     excluded_tags(y_true, tags)
     # Per tag, then an unweighted mean: equal to scikit-learn's average="macro" when every
     # tag is evaluable, and still defined when one is not.
-    roc = [roc_auc_score(y_true[:, j], y_score[:, j]) for j in np.flatnonzero(ok)]
-    ap = [average_precision_score(y_true[:, j], y_score[:, j]) for j in np.flatnonzero(ok)]
+    roc, ap = _per_tag_ranking(y_true, y_score, ok)
     flat_true, flat_score = y_true.ravel(), y_score.ravel()
     pooled_ok = 0 < flat_true.sum() < flat_true.size
     return {
-        "roc_auc_macro": float(np.mean(roc)) if roc else float("nan"),
-        "pr_auc_macro": float(np.mean(ap)) if ap else float("nan"),
+        "roc_auc_macro": float(np.mean(roc[ok])) if ok.any() else float("nan"),
+        "pr_auc_macro": float(np.mean(ap[ok])) if ok.any() else float("nan"),
         "roc_auc_micro": float(roc_auc_score(flat_true, flat_score)) if pooled_ok else float("nan"),
         "pr_auc_micro": (float(average_precision_score(flat_true, flat_score))
                          if pooled_ok else float("nan")),
     }
+
+
+def _per_tag_ranking(y_true: np.ndarray, y_score: np.ndarray,
+                     ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ROC-AUC and PR-AUC per tag, float ``[n_tags]`` each, NaN where ``ok`` is False.
+    ``average=None`` scores each column as one call per tag would, to the bit, with the
+    inputs checked once instead of once per tag."""
+    roc, ap = np.full(len(ok), np.nan), np.full(len(ok), np.nan)
+    if ok.any():
+        roc[ok] = roc_auc_score(y_true[:, ok], y_score[:, ok], average=None)
+        ap[ok] = average_precision_score(y_true[:, ok], y_score[:, ok], average=None)
+    return roc, ap
 
 
 def _per_tag_prf(y_true: np.ndarray, decisions: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -229,10 +240,7 @@ def per_tag_metrics(y_true: np.ndarray, y_score: np.ndarray, decisions: np.ndarr
     if len(names) != y_true.shape[1]:
         raise ValueError(f"{len(names)} tag names for {y_true.shape[1]} tag columns")
     ok = evaluable_tags(y_true)
-    nan = float("nan")
-    roc = [roc_auc_score(y_true[:, j], y_score[:, j]) if ok[j] else nan for j in range(len(ok))]
-    ap = [average_precision_score(y_true[:, j], y_score[:, j]) if ok[j] else nan
-          for j in range(len(ok))]
+    roc, ap = _per_tag_ranking(y_true, y_score, ok)
     p, r, f = _per_tag_prf(y_true, decisions)
     return pd.DataFrame({"tag": names, "positives": y_true.sum(axis=0).astype(int),
                          "roc_auc": roc, "pr_auc": ap, "precision": p, "recall": r, "f1": f})

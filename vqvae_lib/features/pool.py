@@ -12,6 +12,7 @@ import concurrent.futures as cf
 import multiprocessing
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -63,6 +64,18 @@ def run_jobs(jobs: list[Job], cfg: FeatureConfig, workers: int, on_result: OnRes
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             on_result(*_work(job, cfg))
+        return
+    # A file that is not there is reported here, as a worker would, without a round trip
+    # through the pool: with a dataset not yet (or only partly) downloaded those round
+    # trips were most of the time.
+    present = []
+    for job in jobs:
+        if Path(job[2]).is_file():
+            present.append(job)
+        else:
+            on_result(*_work(job, cfg))
+    jobs = present
+    if not jobs:
         return
     # Build the cached filterbank and window (and librosa's lazy imports, ~1 s) once
     # here, so that forked workers start warm.

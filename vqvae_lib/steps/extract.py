@@ -225,7 +225,7 @@ def extract_features(table: ClipTable, cfg: FeatureConfig, out_dir: str | Path,
             f[row] = feats
         else:
             failures_log.write(json.dumps({"split": split, "row": row, "status": status,
-                                           "path": plan[split]["path"][row],
+                                           "path": plan[split].at[row, "path"],
                                            "message": message}) + "\n")
             failures_log.flush()
         st[row] = STATUS_CODE[status]
